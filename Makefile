@@ -1,0 +1,33 @@
+# Two commands for a newcomer (README): `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DVC_NO_ANALYTICS := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install demo test speed reproduce
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## Install, then run every stage on the smoke profile in a scratch copy and print the report.
+demo: install
+	$(PY) -m pipelines.demo
+
+## Lint, unit tests, the smoke pipeline end to end, and the regression gate on committed results.
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+	$(PY) -m pipelines.gate
+
+## Speed benchmark: ms per meta-iteration and peak memory (writes results/speed/).
+speed: install
+	$(PY) -m benchmark.speed --out results/speed/sinusoid.json
+
+## The paper's full budget, every seed (about an hour on 2 cores).
+reproduce: install
+	PATH=$(VENV)/bin:$$PATH dvc repro

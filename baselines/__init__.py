@@ -1,0 +1,1 @@
+"""The paper's baselines, each a `benchmark.algorithms.base.Method` like MAML itself."""

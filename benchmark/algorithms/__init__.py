@@ -1,0 +1,1 @@
+"""Meta-learning algorithms over functional models: one inner loop, one Method protocol."""

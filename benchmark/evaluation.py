@@ -1,0 +1,66 @@
+"""Few-shot evaluation with no per-method branch: fine-tune on K points, score the query set.
+
+Protocol (cbfinn/maml `--train=False`): a fixed set of held-out tasks drawn from one seed, the
+same K support points reused at every gradient step, the query loss after 0..`steps` steps,
+reported as mean and 95% CI over tasks.
+"""
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from benchmark import seeding
+from benchmark.algorithms import inner_loop
+from benchmark.algorithms.base import Method
+
+TEST_STREAM = "test-tasks"
+VALIDATION_STREAM = "validation-tasks"
+
+
+def sample_eval_tasks(distribution, purpose: str, seed: int, num_tasks: int, shots: int,
+                      query_shots: int):
+    """The evaluation tasks of a purpose ("test-tasks" or "validation-tasks"): the same for every
+    method and every training seed, so comparisons between methods are paired."""
+    return distribution.sample(
+        seeding.tf_seed(seeding.stream(purpose, seed), 0), num_tasks, shots, query_shots
+    )
+
+
+def query_losses(method: Method, params, tasks, inner_lr: float, steps: int) -> np.ndarray:
+    """Per-task query loss after 0..steps fine-tuning steps: array [steps + 1, num_tasks]."""
+    fn = _compiled_query_losses(method, steps)
+    return fn(params, tasks, tf.constant(inner_lr, tf.float32)).numpy()
+
+
+def adapted_params(method: Method, params, split, info, inner_lr: float, steps: int):
+    """The weights after 0..steps fine-tuning steps on one task's support set (for plots)."""
+    return inner_loop.adapt(method.task_loss, params, split, info, inner_lr, steps,
+                            keys=method.adapted_keys)
+
+
+@functools.cache
+def _compiled_query_losses(method: Method, steps: int):
+    @tf.function(jit_compile=True)
+    def fn(params, tasks, inner_lr):
+        tiled = inner_loop.tile(params, tasks.support.x.shape[0])
+        trajectory = inner_loop.adapt(
+            method.task_loss, tiled, tasks.support, tasks.info, inner_lr, steps,
+            keys=method.adapted_keys,
+        )
+        return tf.stack([method.task_loss(p, tasks.query, tasks.info) for p in trajectory])
+
+    return fn
+
+
+def tune_inner_lr(method: Method, params, tasks, grid, steps: int) -> tuple[float, dict]:
+    """The step size from `grid` with the lowest query loss on validation `tasks`, averaged over
+    steps 1..steps (the paper's "automatically tuned step size" for fine-tuned baselines).
+    Diverging step sizes score +inf. Returns (best, {lr: score})."""
+    scores = {}
+    for lr in grid:
+        losses = query_losses(method, params, tasks, lr, steps)[1:].mean(axis=1)
+        scores[float(lr)] = float(losses.mean()) if np.all(np.isfinite(losses)) else float("inf")
+    best = min(scores, key=scores.get)
+    if not np.isfinite(scores[best]):
+        raise FloatingPointError(f"every step size in {list(grid)} diverged for {method.name}")
+    return best, scores

@@ -1,0 +1,59 @@
+"""Seaborn figures: the paper's Fig. 2 (fits), Fig. 3/6 (MSE vs steps), learning curves."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+
+def fits(fits_by_method: dict[str, dict], path) -> None:
+    """Rows: K; columns: methods. Truth, the K support points, predictions after each step."""
+    methods = list(fits_by_method)
+    shots = list(next(iter(fits_by_method.values()))["shots"])
+    fig, axes = plt.subplots(len(shots), len(methods), figsize=(5 * len(methods), 3.6 * len(shots)),
+                             squeeze=False, sharey=True)
+    for col, m in enumerate(methods):
+        f = fits_by_method[m]
+        x = np.array(f["x"])
+        truth = f["amplitude"] * np.sin(x - f["phase"])
+        for row, k in enumerate(shots):
+            ax, block = axes[row][col], f["shots"][k]
+            ax.plot(x, truth, color="red", lw=2, label="ground truth")
+            palette = sns.color_palette("Greens", len(block["pred"]) + 1)[1:]
+            for colour, (steps, pred) in zip(palette, block["pred"].items(), strict=True):
+                ax.plot(x, pred, "--", color=colour, lw=1.6,
+                        label=f"after {steps} step{'s' if steps != '1' else ''}")
+            ax.scatter(block["support_x"], block["support_y"], marker="^", color="purple",
+                       zorder=5, label=f"{k} points used for gradient")
+            ax.set_title(f"{m}, K={k}")
+            ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def mse_vs_steps(per_seed: pd.DataFrame, path) -> None:
+    """One panel per K: mean query MSE over test tasks vs gradient steps, band over seeds."""
+    shots = sorted(per_seed.shots.unique())
+    fig, axes = plt.subplots(1, len(shots), figsize=(5.2 * len(shots), 4), squeeze=False)
+    for ax, k in zip(axes[0], shots, strict=True):
+        sns.lineplot(data=per_seed[per_seed.shots == k], x="steps", y="mean", hue="method",
+                     marker="o", markersize=4, errorbar=("ci", 95), ax=ax)
+        ax.set_yscale("log")
+        ax.set(title=f"K={k}", xlabel="number of gradient steps", ylabel="mean squared error")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def learning_curves(curves: pd.DataFrame, path) -> None:
+    """Training loss vs iteration (each method's own objective), band over seeds."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(data=curves, x="step", y="meta_loss", hue="method", errorbar=("ci", 95), ax=ax)
+    ax.set(yscale="log", xlabel="meta-iteration", ylabel="training loss (MSE)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,119 @@
+"""Speed benchmark: ms per meta-iteration and peak memory of MAML and FOMAML formulations.
+
+`mamlbench-speed` (or `python -m benchmark.speed`) measures the sinusoid paper config (meta-batch
+25, K=10, 1 inner step, 40-40 MLP) in several forms, each in its own process so that its peak
+resident memory is its own:
+  formulation  tiled (weights tiled on a task axis, batched matmuls) | loop (Python loop over tasks)
+  xla          compiled with XLA (jit_compile) or as a plain TF graph
+  per_call     meta-iterations per compiled call (1, or many: tasks are sampled inside the call)
+It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
+warm-up call that includes compilation.
+"""
+import argparse
+import itertools
+import json
+import os
+import pathlib
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int,
+            repeats: int) -> dict:
+    """Time one configuration in this process."""
+    from benchmark import runtime
+
+    runtime.configure(threads)
+    import tensorflow as tf
+
+    from benchmark import losses, training
+    from benchmark.algorithms.maml import Maml, MamlConfig
+    from benchmark.models.mlp import mlp
+    from benchmark.optim import Adam
+    from benchmark.tasks.sinusoid import Sinusoid
+
+    method = Maml(mlp(1, (40, 40), 1), losses.mse,
+                  MamlConfig(0.01, 1, first_order=order == "first", formulation=formulation))
+    config = training.TrainConfig(iterations=per_call, meta_batch_size=25, shots=10,
+                                  query_shots=10, chunk_iterations=per_call, jit_compile=xla)
+    optimizer = Adam(config.meta_lr)
+    params = method.init(0)
+    state = optimizer.init(params)
+    chunk = training._compile_chunk(method.training_loss, Sinusoid().sample, optimizer, config, 0)
+    t0 = time.perf_counter()
+    params, state, losses_ = chunk(params, state, tf.constant(0, tf.int64), per_call)
+    losses_.numpy()
+    warmup = time.perf_counter() - t0
+    times = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        params, state, losses_ = chunk(params, state, tf.constant((r + 1) * per_call, tf.int64),
+                                       per_call)
+        losses_.numpy()
+        times.append(time.perf_counter() - t0)
+    return {
+        "order": order, "formulation": formulation, "xla": xla, "per_call": per_call,
+        "threads": threads, "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
+        "warmup_s": round(warmup, 2), "calls_timed": repeats,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def grid(quick: bool) -> list[dict]:
+    rows = []
+    for order, (formulation, xla, per_call) in itertools.product(
+        ("second", "first"),
+        [("tiled", True, 1000), ("tiled", True, 1), ("tiled", False, 1), ("loop", True, 1000),
+         ("loop", False, 1)],
+    ):
+        if quick and (formulation, xla, per_call) != ("tiled", True, 1000):
+            continue
+        rows.append({"order": order, "formulation": formulation, "xla": xla,
+                     "per_call": per_call, "threads": 1})
+    rows.append({"order": "second", "formulation": "tiled", "xla": True, "per_call": 1000,
+                 "threads": 2})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=pathlib.Path, help="write the results as JSON here")
+    parser.add_argument("--quick", action="store_true", help="only the default formulation")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one config, JSON in/out
+    args = parser.parse_args(argv)
+
+    if args.one:
+        cfg = json.loads(args.one)
+        repeats = max(3, 3000 // cfg["per_call"]) if cfg["per_call"] == 1 else 5
+        print(json.dumps(measure(**cfg, repeats=repeats)))
+        return
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    results = []
+    print(f"{'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} {'ms/it':>8} "
+          f"{'peak MB':>8}")
+    for cfg in grid(args.quick):
+        out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", json.dumps(cfg)],
+                             capture_output=True, text=True, env=env, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(r)
+        print(f"{r['order']:7} {r['formulation']:6} {str(r['xla']):5} {r['per_call']:>7} "
+              f"{r['threads']:>3} {r['ms_per_iteration']:>8.3f} {r['peak_rss_mb']:>8.0f}",
+              flush=True)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({
+            "config": "sinusoid, meta-batch 25, K=10 (+10 query), 1 inner step, 1-40-40-1 MLP",
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "processor": platform.machine()},
+            "results": results,
+        }, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

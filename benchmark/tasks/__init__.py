@@ -1,0 +1,1 @@
+"""Task distributions: each samples a meta-batch of tasks from a stateless seed."""

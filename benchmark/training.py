@@ -1,0 +1,179 @@
+"""Meta-training: many meta-iterations per compiled call, resumable, stops cleanly on NaN.
+
+Speed: the tasks of iteration i are sampled *inside* the compiled loop from the stateless seed
+(train stream, i), so a call runs `chunk_iterations` meta-iterations with no Python, no input
+pipeline and no per-iteration dispatch. Between calls the loop checks the losses, logs
+progress and checkpoints.
+
+Resumption: a checkpoint holds the weights, the Adam state, the iteration and the per-iteration
+losses. As the tasks depend only on (seed, iteration), a resumed run computes exactly what an
+uninterrupted one would.
+"""
+import dataclasses
+import math
+import os
+import pathlib
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from benchmark import seeding
+from benchmark.optim import Adam, AdamState
+
+Params = dict[str, tf.Tensor]
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    iterations: int
+    meta_batch_size: int
+    shots: int  # K support examples per task
+    query_shots: int  # query examples per task
+    meta_lr: float = 1e-3
+    clip_value: float | None = None  # per-entry meta-gradient clipping (None: off)
+    chunk_iterations: int = 1000  # meta-iterations per compiled call
+    checkpoint_every: int = 5000  # iterations between resume checkpoints
+    log_every: int = 100  # learning-curve resolution, in iterations
+    jit_compile: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """Where a run stands: its seed, its resume file and the fingerprint that must match it."""
+
+    seed: int
+    resume_path: pathlib.Path | None = None
+    fingerprint: str = ""
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
+
+
+def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
+    """Adam on `objective(params, tasks)` over meta-batches from `sample`.
+
+    Returns (params, curve, stats): the curve is [{"step", "meta_loss"}], the mean loss over
+    each window of `log_every` iterations; stats record iterations and wall time.
+    """
+    optimizer = Adam(config.meta_lr, clip_value=config.clip_value)
+    run_chunk = _compile_chunk(objective, sample, optimizer, config, run.seed)
+
+    state = _load(run) or {
+        "params": params, "opt": optimizer.init(params), "iteration": 0,
+        "losses": np.zeros([0], np.float32), "wall_time": 0.0,
+    }
+    if state["iteration"]:
+        run.log(f"resuming from iteration {state['iteration']} ({run.resume_path})")
+    params, opt_state, it = state["params"], state["opt"], state["iteration"]
+    losses, wall = [state["losses"]], state["wall_time"]
+    saved_at, t0, start_it = it, time.perf_counter(), it
+    while it < config.iterations:
+        n = min(config.chunk_iterations, config.iterations - it)
+        new_params, new_opt, chunk_losses = run_chunk(params, opt_state, tf.constant(it, tf.int64), n)
+        chunk_losses = chunk_losses.numpy()[:n]
+        bad = np.flatnonzero(~np.isfinite(chunk_losses))
+        if bad.size:
+            raise TrainingDiverged(
+                f"non-finite training loss at iteration {it + int(bad[0])}. The last good state "
+                f"(iteration {saved_at}) is kept in {run.resume_path}. Lower the meta or inner "
+                "learning rate in params.yaml, or enable clipping, then run again."
+            )
+        params, opt_state, it = new_params, new_opt, it + n
+        losses.append(chunk_losses)
+        elapsed = time.perf_counter() - t0
+        eta = elapsed / (it - start_it) * (config.iterations - it)
+        run.log(
+            f"iteration {it}/{config.iterations}  loss {chunk_losses.mean():.4f}  "
+            f"{1e3 * elapsed / (it - start_it):.3f} ms/it  ETA {eta:.0f} s"
+        )
+        if run.resume_path and (it - saved_at >= config.checkpoint_every or it == config.iterations):
+            _save(run, params, opt_state, it, np.concatenate(losses), wall + elapsed)
+            saved_at = it
+    all_losses = np.concatenate(losses)
+    stats = {"iterations": it, "wall_time_s": round(wall + time.perf_counter() - t0, 2)}
+    return params, learning_curve(all_losses, config.log_every), stats
+
+
+def learning_curve(losses: np.ndarray, every: int) -> list[dict]:
+    """Mean loss over consecutive windows of `every` iterations, stamped with the window's end."""
+    curve = []
+    for start in range(0, len(losses), every):
+        window = losses[start : start + every]
+        curve.append({"step": start + len(window), "meta_loss": float(window.mean())})
+    return curve
+
+
+def _compile_chunk(objective, sample, optimizer: Adam, config: TrainConfig, seed: int):
+    stream = seeding.stream("train-tasks", seed)
+    size = config.chunk_iterations
+
+    @tf.function(jit_compile=config.jit_compile)
+    def run_chunk(params, opt_state, start, n):
+        def body(i, params, opt_state, losses):
+            tasks = sample(
+                seeding.tf_seed(stream, start + tf.cast(i, tf.int64)),
+                config.meta_batch_size, config.shots, config.query_shots,
+            )
+            with tf.GradientTape() as tape:
+                tape.watch(params)
+                loss = objective(params, tasks)
+            grads = tape.gradient(loss, params)
+            params, opt_state = optimizer.update(params, grads, opt_state)
+            losses = tf.tensor_scatter_nd_update(losses, [[i]], [loss])
+            return i + 1, params, opt_state, losses
+
+        losses = tf.fill([size], tf.constant(math.nan, tf.float32))
+        _, params, opt_state, losses = tf.while_loop(
+            lambda i, *_: i < n, body, (tf.constant(0), params, opt_state, losses)
+        )
+        return params, opt_state, losses
+
+    return lambda params, opt_state, start, n: run_chunk(params, opt_state, start, tf.constant(n))
+
+
+def _save(run: Run, params, opt_state: AdamState, iteration, losses, wall_time) -> None:
+    arrays = {f"params/{k}": v.numpy() for k, v in params.items()}
+    arrays |= {f"m/{k}": v.numpy() for k, v in opt_state.m.items()}
+    arrays |= {f"v/{k}": v.numpy() for k, v in opt_state.v.items()}
+    arrays |= {
+        "opt_step": opt_state.step.numpy(), "iteration": np.int64(iteration), "losses": losses,
+        "wall_time": np.float64(wall_time), "fingerprint": np.str_(run.fingerprint),
+    }
+    save_npz(run.resume_path, arrays)
+
+
+def _load(run: Run) -> dict | None:
+    if not (run.resume_path and run.resume_path.exists()):
+        return None
+    arrays = load_npz(run.resume_path)
+    if str(arrays["fingerprint"]) != run.fingerprint:
+        run.log(f"ignoring {run.resume_path}: it was written with other settings")
+        return None
+    group = lambda prefix: {
+        k.split("/", 1)[1]: tf.constant(v) for k, v in arrays.items() if k.startswith(prefix + "/")
+    }
+    return {
+        "params": group("params"),
+        "opt": AdamState(tf.constant(arrays["opt_step"]), group("m"), group("v")),
+        "iteration": int(arrays["iteration"]), "losses": arrays["losses"],
+        "wall_time": float(arrays["wall_time"]),
+    }
+
+
+def save_npz(path: pathlib.Path, arrays: dict) -> None:
+    """Write atomically: a crash mid-write never leaves a truncated file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
+
+
+def load_npz(path: pathlib.Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}

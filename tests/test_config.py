@@ -1,0 +1,68 @@
+"""params.yaml: the committed file loads, and bad input fails with a message naming the fix."""
+import pathlib
+import shutil
+
+import pytest
+import yaml
+
+from benchmark import config
+from pipelines import build
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _edited(tmp_path, edit) -> pathlib.Path:
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    edit(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_committed_params_load_and_build_every_method():
+    p = config.load(ROOT / "params.yaml")
+    assert p.sinusoid.methods["maml"].options["inner_lr"] == 0.01  # the paper's alpha
+    for name in p.methods:
+        assert build.method(p, name).name == name
+
+
+def test_unknown_key_is_named_with_the_valid_keys(tmp_path):
+    path = _edited(tmp_path, lambda r: r["sinusoid"]["train"].update(meta_batchsize=25))
+    with pytest.raises(config.ConfigError, match=r"sinusoid\.train.*'meta_batchsize'.*valid keys"):
+        config.load(path)
+
+
+def test_wrong_type_is_named(tmp_path):
+    path = _edited(tmp_path, lambda r: r["sinusoid"]["train"].update(meta_batch_size="25"))
+    with pytest.raises(config.ConfigError, match=r"sinusoid\.train\.meta_batch_size.*int"):
+        config.load(path)
+
+
+def test_unknown_algorithm_option_is_named(tmp_path):
+    path = _edited(tmp_path, lambda r: r["sinusoid"]["methods"]["maml"].update(inner_step=2))
+    with pytest.raises(config.ConfigError, match=r"methods\.maml.*'inner_step'"):
+        build.method(config.load(path), "maml")
+
+
+def test_unknown_profile_lists_the_known_ones(tmp_path):
+    path = _edited(tmp_path, lambda r: r.update(profile="huge"))
+    with pytest.raises(config.ConfigError, match=r"'huge'.*\['full', 'smoke'\]"):
+        config.load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(config.ConfigError, match="not found"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_method_listed_without_block(tmp_path):
+    path = _edited(tmp_path, lambda r: r["methods"].append("reptile"))
+    with pytest.raises(config.ConfigError, match="reptile"):
+        config.load(path)
+
+
+def test_copy_is_independent(tmp_path):  # the loader never writes to params.yaml
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    before = (tmp_path / "params.yaml").read_text()
+    config.load(tmp_path / "params.yaml")
+    assert (tmp_path / "params.yaml").read_text() == before

@@ -1,0 +1,94 @@
+"""Training is a pure function of its seed, resumes exactly, and stops cleanly on NaN."""
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from benchmark import losses, training
+from benchmark.algorithms.maml import Maml, MamlConfig
+from benchmark.models.mlp import mlp
+from benchmark.tasks.sinusoid import Sinusoid
+
+CONFIG = training.TrainConfig(iterations=60, meta_batch_size=4, shots=5, query_shots=5,
+                              chunk_iterations=20, checkpoint_every=20, log_every=10)
+
+
+def _maml(inner_lr=0.01):
+    return Maml(mlp(1, (16, 16), 1), losses.mse, MamlConfig(inner_lr=inner_lr))
+
+
+def _fit(seed, config=CONFIG, method=None, **run):
+    method = method or _maml()
+    return method.fit(method.init(seed), Sinusoid().sample, config,
+                      training.Run(seed=seed, log=lambda _: None, **run))
+
+
+def _same(a, b):
+    return all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+
+
+def test_same_seed_same_result_bit_for_bit():
+    p1, c1, _ = _fit(0)
+    p2, c2, _ = _fit(0)
+    assert _same(p1, p2) and c1 == c2
+
+
+def test_different_seeds_differ():
+    p1, _, _ = _fit(0)
+    p2, _, _ = _fit(1)
+    assert not _same(p1, p2)
+
+
+def test_training_reduces_the_meta_loss():
+    config = dataclasses.replace(CONFIG, iterations=2000, chunk_iterations=1000, log_every=200)
+    _, curve, stats = _fit(0, config)
+    assert stats["iterations"] == 2000
+    assert curve[-1]["meta_loss"] < 0.8 * curve[0]["meta_loss"]
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    resume = tmp_path / "resume.npz"
+    full, full_curve, _ = _fit(0)
+    short = dataclasses.replace(CONFIG, iterations=40)  # "killed" after 40 iterations
+    _fit(0, short, resume_path=resume, fingerprint="f")
+    assert resume.exists()
+    resumed, resumed_curve, _ = _fit(0, resume_path=resume, fingerprint="f")
+    assert _same(full, resumed)
+    assert resumed_curve == full_curve
+
+
+def test_resume_ignores_a_checkpoint_of_other_settings(tmp_path):
+    resume = tmp_path / "resume.npz"
+    _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="a")
+    lines = []
+    _maml().fit(_maml().init(0), Sinusoid().sample, CONFIG,
+                training.Run(seed=0, resume_path=resume, fingerprint="b", log=lines.append))
+    assert any("other settings" in line for line in lines)
+
+
+def test_nan_loss_stops_with_the_iteration_and_keeps_the_last_good_checkpoint(tmp_path):
+    resume = tmp_path / "resume.npz"
+    poisoned_after = 30
+
+    def objective(params, tasks):
+        loss = tf.reduce_mean(tf.square(params["w"]))
+        return tf.where(params["step"][0] >= poisoned_after, np.nan, loss)
+
+    def bump(params, tasks):  # a parameter that counts iterations through its gradient
+        return objective(params, tasks) - params["step"][0]
+
+    params = {"w": tf.ones([2]), "step": tf.zeros([1])}
+    config = dataclasses.replace(CONFIG, meta_lr=1.0)  # Adam moves `step` by ~1 per iteration
+    with pytest.raises(training.TrainingDiverged, match=r"iteration \d+.*iteration 20"):
+        training.fit(bump, params, Sinusoid().sample, config,
+                     training.Run(seed=0, resume_path=resume, fingerprint="f",
+                                  log=lambda _: None))
+    kept = training.load_npz(resume)
+    assert int(kept["iteration"]) == 20 and np.all(np.isfinite(kept["params/w"]))
+
+
+def test_learning_curve_windows():
+    curve = training.learning_curve(np.arange(25, dtype=np.float32), 10)
+    assert [p["step"] for p in curve] == [10, 20, 25]
+    assert curve[0]["meta_loss"] == pytest.approx(4.5)
