@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=pathlib.Path, help="write the results as JSON here")
     parser.add_argument("--quick", action="store_true", help="only the default formulation")
+    parser.add_argument("--profile", help="params.yaml profile; 'smoke' implies --quick")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one config, JSON in/out
     args = parser.parse_args(argv)
 
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(**cfg, repeats=repeats)))
         return
 
+    args.quick = args.quick or args.profile == "smoke"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     results = []
     print(f"{'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} {'ms/it':>8} "
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             "config": "sinusoid, meta-batch 25, K=10 (+10 query), 1 inner step, 1-40-40-1 MLP",
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "processor": platform.machine()},
-            "results": results,
+            "profile": args.profile, "quick": args.quick, "results": results,
         }, indent=1) + "\n")
 
 

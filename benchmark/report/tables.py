@@ -26,9 +26,12 @@ def comparison_rows(summary: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def paper_table(summary: pd.DataFrame, shots: int, methods: list[str]) -> str:
-    """Rows: methods; columns: steps with a paper value at this K. Cell: ours ± CI (paper, gap)."""
-    rows = [r for r in comparison_rows(summary) if r["shots"] == shots]
+def paper_table(summary: pd.DataFrame, shots: int, methods: list[str],
+                confidence: str | None = None) -> str:
+    """Rows: methods; columns: steps with a paper value at this K. Cell: ours ± CI (paper, gap).
+    `confidence` keeps only the paper values of that grade ("A": exact table values)."""
+    rows = [r for r in comparison_rows(summary)
+            if r["shots"] == shots and confidence in (None, r["confidence"])]
     steps = sorted({r["steps"] for r in rows})
     head = "| method | " + " | ".join(f"{s} step{'s' if s != 1 else ''}" for s in steps) + " |"
     lines = [head, "|---" * (len(steps) + 1) + "|"]

@@ -1,0 +1,46 @@
+"""The smoke pipeline: `dvc repro` in a scratch copy produces every output, and is then done."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from pipelines import demo, gate
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_smoke_pipeline_produces_every_output(tmp_path):
+    dest = demo.run_smoke(tmp_path / "copy")
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    runs = dest / "results/sinusoid/runs"
+    for method in params["methods"]:
+        for seed in params["seeds"]:
+            run = runs / method / f"seed{seed}"
+            for name in ("model.npz", "train.json", "curve.json", "metrics.json", "fits.json"):
+                assert (run / name).exists(), run / name
+            metrics = json.loads((run / "metrics.json").read_text())
+            assert metrics["profile"] == "smoke" and set(metrics["shots"]) == {"5", "10", "20"}
+            assert len(metrics["shots"]["5"]["by_steps"]) == 11
+    out = dest / "results/sinusoid"
+    for name in ("summary.json", "tables/table2_k5.md", "tables/sinusoid_k10.md",
+                 "figures/fits.png", "figures/mse_vs_steps.png", "figures/learning_curves.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert "| maml |" in (dest / "README.md").read_text()  # the headline table was generated
+    assert (dest / "dvc.lock").exists()
+    speed = json.loads((dest / "results/speed/sinusoid.json").read_text())
+    assert speed["quick"] and all(r["ms_per_iteration"] > 0 for r in speed["results"])
+
+    env = {**os.environ, "PATH": f"{pathlib.Path(sys.executable).parent}:{os.environ['PATH']}",
+           "DVC_NO_ANALYTICS": "1"}
+    status = subprocess.run(["dvc", "status"], cwd=dest, env=env, capture_output=True, text=True,
+                            check=True)
+    assert "up to date" in status.stdout, status.stdout
+
+    # 200 iterations are far from trained: the gate must call that a regression.
+    summary = str(out / "summary.json")
+    assert gate.main(["--summary", summary, "--profile", "smoke", "--min-seeds", "1"]) == 1

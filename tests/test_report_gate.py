@@ -1,0 +1,78 @@
+"""Report tables and the regression gate, on synthetic metrics with known answers."""
+import json
+
+import pandas as pd
+import pytest
+
+from benchmark.report import aggregate, paper, tables
+from pipelines import gate, report
+
+
+def _summary_at_paper_values(offset=0.0, method_offset=None) -> pd.DataFrame:
+    rows = []
+    for v in paper.SINUSOID:
+        shift = offset if method_offset in (None, v.method) else 0.0
+        rows.append({"method": v.method, "shots": v.shots, "steps": v.steps,
+                     "mean": v.value + shift, "ci95": 0.01, "seed_sd": 0.0, "seeds": 3,
+                     "tasks": 600})
+    return pd.DataFrame(rows)
+
+
+def _write(tmp_path, summary: pd.DataFrame, profiles=("full",), seeds=(0, 1, 2)):
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"profiles": list(profiles), "seeds": list(seeds),
+                                "paper_comparison": tables.comparison_rows(summary)}))
+    return path
+
+
+def test_gate_passes_at_the_paper_values(tmp_path):
+    assert gate.main(["--summary", str(_write(tmp_path, _summary_at_paper_values()))]) == 0
+
+
+def test_gate_fails_when_maml_is_worse_than_its_tolerance(tmp_path, capsys):
+    # +0.5 MSE on every MAML cell: 0.67 -> 1.17 is beyond 0.67 * 1.25 + 2 * 0.01.
+    summary = _summary_at_paper_values(offset=0.5, method_offset="maml")
+    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 1
+    assert "maml K=5 after 1 steps" in capsys.readouterr().err
+
+
+def test_gate_allows_better_than_paper(tmp_path):
+    summary = _summary_at_paper_values(offset=-0.1, method_offset="pretrained")
+    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 0
+
+
+@pytest.mark.parametrize(("profiles", "seeds"), [(("smoke",), (0, 1, 2)), (("full",), (0,))])
+def test_gate_rejects_results_that_are_not_full_budget_multi_seed(tmp_path, profiles, seeds):
+    path = _write(tmp_path, _summary_at_paper_values(), profiles, seeds)
+    assert gate.main(["--summary", str(path)]) == 1
+
+
+def test_gate_without_results_names_the_fix(tmp_path, capsys):
+    assert gate.main(["--summary", str(tmp_path / "none.json")]) == 1
+    assert "dvc repro" in capsys.readouterr().err
+
+
+def test_summary_pools_tasks_and_keeps_the_per_run_ci():
+    df = pd.DataFrame([
+        {"method": "maml", "seed": s, "shots": 5, "steps": 1, "mean": m, "ci95": c, "std": 1.0,
+         "n": 600} for s, (m, c) in enumerate([(1.0, 0.1), (2.0, 0.3)])])
+    row = aggregate.summarize(df).iloc[0]
+    assert row["mean"] == pytest.approx(1.5) and row["ci95"] == pytest.approx(0.2)
+    assert row["seed_sd"] == pytest.approx(0.7071, rel=1e-3)
+
+
+def test_paper_table_cell_shows_ours_paper_and_gap():
+    text = tables.paper_table(_summary_at_paper_values(offset=0.1, method_offset="maml"), 5,
+                              ["maml"], confidence="A")
+    assert "| maml | 0.77 ± 0.01 (paper 0.67, gap +0.10)" in text
+
+
+def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.README_START}\nold\n{report.README_END}\noutro\n")
+    report._refresh_readme(readme, "NEW TABLE")
+    assert readme.read_text() == (f"intro\n{report.README_START}\nNEW TABLE\n"
+                                  f"{report.README_END}\noutro\n")
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="block"):
+        report._refresh_readme(readme, "x")
