@@ -23,6 +23,12 @@ def project_files(root: pathlib.Path = ROOT) -> list[str]:
     return [f for f in out.split("\0") if f and (root / f).is_file()]
 
 
+def tool_env() -> dict[str, str]:
+    """The environment for running this venv's `dvc` and stage commands in a subprocess."""
+    return {**os.environ, "DVC_NO_ANALYTICS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
 def run_smoke(dest: pathlib.Path, profile: str = "smoke", seeds: str = "[0]") -> pathlib.Path:
     """Copy the project to `dest`, run `dvc repro` with `profile` and `seeds`, return `dest`.
 
@@ -38,9 +44,7 @@ def run_smoke(dest: pathlib.Path, profile: str = "smoke", seeds: str = "[0]") ->
     params = dest / "params.yaml"
     text = re.sub(r"(?m)^profile: \S+", f"profile: {profile}", params.read_text())
     params.write_text(re.sub(r"(?m)^seeds: .*$", f"seeds: {seeds}", text))
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "PYTHONPATH": str(dest)}
+    env = {**tool_env(), "PYTHONPATH": str(dest)}
     git = ["git", "-c", "user.name=demo", "-c", "user.email=demo@localhost"]
     for cmd in (git + ["init", "-q"], git + ["add", "-A"], git + ["commit", "-qm", "demo"],
                 ["dvc", "repro"]):
