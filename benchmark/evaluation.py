@@ -26,28 +26,45 @@ def sample_eval_tasks(distribution, purpose: str, seed: int, num_tasks: int, sho
     )
 
 
-def query_losses(method: Method, params, tasks, inner_lr: float, steps: int) -> np.ndarray:
+def query_losses(method: Method, params, tasks, inner_lr: float, steps: int,
+                 batch: int | None = None) -> np.ndarray:
     """Per-task query loss after 0..steps fine-tuning steps: array [steps + 1, num_tasks]."""
-    fn = _compiled_query_losses(method, steps)
-    return fn(params, tasks, tf.constant(inner_lr, tf.float32)).numpy()
+    return query_metrics(method, params, tasks, inner_lr, steps, batch)[0]
+
+
+def query_metrics(method: Method, params, tasks, inner_lr: float, steps: int,
+                  batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-task query (loss, score) after 0..steps fine-tuning steps, each [steps + 1, num_tasks].
+
+    `batch` bounds how many tasks are fine-tuned at once (memory: conv activations scale with
+    it); None fine-tunes all of them together. Tasks are independent, so it changes no number.
+    """
+    fn = _compiled_query_metrics(method, steps)
+    num_tasks = tasks.support.x.shape[0]
+    batch = batch or num_tasks
+    lr = tf.constant(inner_lr, tf.float32)
+    parts = [fn(params, tf.nest.map_structure(lambda t, i=i: t[i : i + batch], tasks), lr)
+             for i in range(0, num_tasks, batch)]
+    return tuple(np.concatenate([p[j].numpy() for p in parts], axis=1) for j in range(2))
 
 
 def adapted_params(method: Method, params, split, info, inner_lr: float, steps: int):
     """The weights after 0..steps fine-tuning steps on one task's support set (for plots)."""
     return inner_loop.adapt(method.task_loss, params, split, info, inner_lr, steps,
-                            keys=method.adapted_keys)
+                            keys=method.inner_keys(params))
 
 
 @functools.cache
-def _compiled_query_losses(method: Method, steps: int):
+def _compiled_query_metrics(method: Method, steps: int):
     @tf.function(jit_compile=True)
     def fn(params, tasks, inner_lr):
         tiled = inner_loop.tile(params, tasks.support.x.shape[0])
         trajectory = inner_loop.adapt(
             method.task_loss, tiled, tasks.support, tasks.info, inner_lr, steps,
-            keys=method.adapted_keys,
+            keys=method.inner_keys(params),
         )
-        return tf.stack([method.task_loss(p, tasks.query, tasks.info) for p in trajectory])
+        return (tf.stack([method.task_loss(p, tasks.query, tasks.info) for p in trajectory]),
+                tf.stack([method.score(p, tasks.query, tasks.info) for p in trajectory]))
 
     return fn
 

@@ -53,7 +53,7 @@ def _random_init(p, opts):
 def _context(p, opts):
     maml_opts = MamlConfig(**{f.name: getattr(opts, f.name) for f in dataclasses.fields(MamlConfig)})
     return ContextVector(_model(p, extra_inputs=opts.context_dim), losses.mse, maml_opts,
-                         opts.context_dim)
+                         (opts.context_dim,))
 
 
 def _multitask(p, opts):

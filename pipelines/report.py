@@ -6,6 +6,7 @@ between its markers. Imports no TensorFlow.
 """
 import argparse
 import json
+import math
 import pathlib
 import re
 
@@ -26,8 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     per_seed, runs = aggregate.load_runs(args.runs)
     summary = aggregate.summarize(per_seed)
     methods = list(dict.fromkeys(m for m, _ in sorted(runs)))
-    order = [m for m in ("maml", "fomaml", "pretrained", "oracle", "random_init", "context_vector",
-                         "multitask_none", "multitask_l2", "multitask_mean") if m in methods]
+    order = [m for m in ("maml", "maml_reference_lr", "fomaml", "pretrained", "oracle",
+                         "random_init", "context_vector", "multitask_none", "multitask_l2",
+                         "multitask_mean") if m in methods]
     methods = order + [m for m in methods if m not in order]
     comparison = tables.comparison_rows(summary)
 
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
         "runs": [{"method": m, "seed": s, "profile": r["profile"], **r["train"]}
                  for (m, s), r in sorted(runs.items())],
     }
-    (args.out / "summary.json").write_text(json.dumps(aggregate_json, indent=1) + "\n")
+    (args.out / "summary.json").write_text(json.dumps(_nan_to_null(aggregate_json), indent=1,
+                                                      allow_nan=False) + "\n")
     if args.readme:
         _refresh_readme(args.readme, headline)
     print(headline)
@@ -78,11 +81,19 @@ def _figures(args, per_seed: pd.DataFrame, runs: dict, methods: list[str]) -> No
     rows = []
     for m, s in runs:
         curve_path = args.runs / m / f"seed{s}" / "curve.json"
-        meta_trained = not m.startswith("multitask")  # multitask's curve is per regressor
-        if meta_trained and curve_path.exists():
+        if curve_path.exists():
             rows += [{"method": m, "seed": s, **p} for p in json.loads(curve_path.read_text())]
     if rows:
         figures.learning_curves(pd.DataFrame(rows), figs / "learning_curves.png")
+
+
+def _nan_to_null(obj):
+    """NaN (a diverged cell's mean) as JSON null: NaN is not JSON, and DVC and jq reject it."""
+    if isinstance(obj, dict):
+        return {k: _nan_to_null(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_nan_to_null(v) for v in obj]
+    return None if isinstance(obj, float) and math.isnan(obj) else obj
 
 
 def _refresh_readme(readme: pathlib.Path, table: str) -> None:

@@ -56,7 +56,7 @@ def test_oracle_sees_the_task_and_does_not_adapt():
 
 
 def test_context_vector_adapts_only_z():
-    method = ContextVector(mlp(1 + 5, (8,), 1, init_std=0.5), losses.mse, MamlConfig(0.1), 5)
+    method = ContextVector(mlp(1 + 5, (8,), 1, init_std=0.5), losses.mse, MamlConfig(0.1), (5,))
     params = method.init(0)
     tasks = evaluation.sample_eval_tasks(Sinusoid(), evaluation.TEST_STREAM, 1, 1, 5, 5)
     task = tf.nest.map_structure(lambda t: t[0], tasks)

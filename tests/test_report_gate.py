@@ -76,3 +76,43 @@ def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="block"):
         report._refresh_readme(readme, "x")
+
+
+def test_a_huge_ci_does_not_rescue_a_bad_cell(tmp_path):
+    # A few diverging tasks blow up the CI; the noise allowance is capped at rel * paper.
+    # +2.5 is beyond paper * (1 + 0.5) + 0.5 * paper on every pretrained cell.
+    summary = _summary_at_paper_values(offset=2.5, method_offset="pretrained")
+    summary.loc[summary.method == "pretrained", "ci95"] = 100.0
+    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 1
+
+
+def test_non_finite_cells_fail_and_known_deviations_are_shown(tmp_path, capsys):
+    summary = _summary_at_paper_values()
+    cell = (summary.method == "maml") & (summary.shots == 5) & (summary.steps == 10)
+    summary.loc[cell, "mean"] = 1e30  # far off, but a documented deviation
+    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 0
+    assert "known deviation" in capsys.readouterr().out
+    summary.loc[cell, ["mean", "ci95"]] = float("nan")
+    summary["nonfinite"] = cell.astype(int) * 3
+    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 1
+    assert "diverged (non-finite) on 3 test tasks" in capsys.readouterr().err
+
+
+def test_a_variant_row_is_compared_with_the_paper_row_it_names(tmp_path):
+    maml = _summary_at_paper_values()
+    variant = maml[maml.method == "maml"].assign(method="maml_reference_lr",
+                                                      mean=lambda d: d["mean"] + 2)
+    rows = tables.comparison_rows(pd.concat([maml, variant]))
+    mine = [r for r in rows if r["method"] == "maml_reference_lr"]
+    assert len(mine) == sum(v.method == "maml" for v in paper.SINUSOID)
+    assert not any(r["ok"] for r in mine if r["paper_value"] > 0.1)
+    assert gate.main(["--summary", str(_write(tmp_path, pd.concat([maml, variant])))]) == 1
+
+
+def test_task_summary_counts_diverged_tasks_instead_of_averaging_them():
+    from benchmark import metrics
+
+    cell = metrics.summarize_tasks([1.0, 2.0, float("inf"), 3.0])
+    assert cell["mean"] is None and cell["ci95"] is None
+    assert cell["nonfinite"] == 1 and cell["median"] == 2.0 and cell["n"] == 4
+    assert metrics.summarize_tasks([1.0, 3.0])["mean"] == 2.0

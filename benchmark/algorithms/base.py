@@ -1,9 +1,10 @@
 """The Method protocol: what training and evaluation need from MAML and from every baseline.
 
 Evaluation has no per-method branch: it tiles `params` over the test tasks, fine-tunes the
-`adapted_keys` with `inner_loop.adapt` on `task_loss`, and scores `task_loss` on the query set.
-Methods differ only in how they predict (`predict`), what they train on (`training_loss`, or
-`fit` for methods whose training is not a stream of meta-batches), and which weights adapt.
+`inner_keys` with `inner_loop.adapt` on `task_loss`, and reports `score` on the query set (the
+loss itself for regression, accuracy for classification). Methods differ only in how they
+predict (`predict`), what they train on (`training_loss`, or `fit` for methods whose training is
+not a stream of meta-batches), and which weights adapt.
 """
 from collections.abc import Callable, Sequence
 
@@ -13,7 +14,7 @@ from benchmark import training
 from benchmark.models import Model, Params
 from benchmark.tasks.base import Split, Task
 
-Loss = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]  # (pred, y) -> per-task loss
+Loss = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]  # (pred, y) -> per-task loss (or score)
 
 
 class Method:
@@ -23,9 +24,15 @@ class Method:
     adapted_keys: Sequence[str] | None = None  # what test-time fine-tuning changes (None: all)
     eval_inner_lr: float | None = None  # test-time step size; None: tuned on validation tasks
 
-    def __init__(self, model: Model, loss: Loss):
+    def __init__(self, model: Model, loss: Loss, metric: Loss | None = None):
         self.model = model
         self.loss = loss
+        self.metric = metric or loss  # what evaluation reports per task
+
+    def inner_keys(self, params: Params) -> list[str]:
+        """The weights fine-tuning changes: `adapted_keys` (all if None) minus the model's frozen."""
+        keys = params if self.adapted_keys is None else self.adapted_keys
+        return [k for k in keys if k not in self.model.frozen]
 
     def init(self, seed: int) -> Params:
         return self.model.init(seed)
@@ -35,6 +42,9 @@ class Method:
 
     def task_loss(self, params: Params, split: Split, info: dict) -> tf.Tensor:
         return self.loss(self.predict(params, split.x, info), split.y)
+
+    def score(self, params: Params, split: Split, info: dict) -> tf.Tensor:
+        return self.metric(self.predict(params, split.x, info), split.y)
 
     def training_loss(self, params: Params, tasks: Task) -> tf.Tensor:
         raise NotImplementedError(f"{type(self).__name__} defines no meta-batch objective")

@@ -28,8 +28,8 @@ class Maml(Method):
 
     name = "maml"
 
-    def __init__(self, model, loss, config: MamlConfig):
-        super().__init__(model, loss)
+    def __init__(self, model, loss, config: MamlConfig, metric=None):
+        super().__init__(model, loss, metric)
         self.config = config
         self.eval_inner_lr = config.inner_lr
 
@@ -53,5 +53,5 @@ class Maml(Method):
         c = self.config
         return inner_loop.adapt(
             self.task_loss, params, support, info, c.inner_lr, c.inner_steps,
-            first_order=c.first_order, keys=self.adapted_keys,
+            first_order=c.first_order, keys=self.inner_keys(params),
         )[-1]

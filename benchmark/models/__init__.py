@@ -16,3 +16,6 @@ Params = dict[str, tf.Tensor]
 class Model:
     init: Callable[[int], Params]  # seed -> params
     apply: Callable[[Params, tf.Tensor], tf.Tensor]  # (params, x) -> outputs
+    # Weights the inner loop never adapts; only the outer optimiser trains them (the reference's
+    # batch-norm offsets, which live outside its `weights` dict).
+    frozen: tuple[str, ...] = ()

@@ -3,6 +3,8 @@
 Cell statistics: `mean` pools the test tasks of every seed; `ci95` is the mean over seeds of each
 run's 95% CI over its test tasks (the paper's definition of ±, for one run); `seed_sd` is the
 standard deviation of the per-seed means (model variance, which the paper's ± does not show).
+A cell where fine-tuning diverged on some task has mean NaN and counts those tasks in `nonfinite`
+(summed over seeds); `median` is the mean over seeds of each run's median task.
 """
 import json
 import pathlib
@@ -31,10 +33,12 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (method, shots, steps), across seeds."""
     def cell(g: pd.DataFrame) -> pd.Series:
         n = g["n"].to_numpy()
-        mean = float(np.sum(g["mean"] * n) / n.sum())
+        means = g["mean"].astype(float)
         return pd.Series({
-            "mean": mean, "ci95": float(g["ci95"].mean()),
-            "seed_sd": float(g["mean"].std(ddof=1)) if len(g) > 1 else 0.0,
+            "mean": float(np.sum(means * n) / n.sum()), "ci95": float(g["ci95"].astype(float).mean()),
+            "seed_sd": float(means.std(ddof=1)) if len(g) > 1 else 0.0,
+            "median": float(g["median"].astype(float).mean()) if "median" in g else np.nan,
+            "nonfinite": int(g["nonfinite"].sum()) if "nonfinite" in g else 0,
             "seeds": len(g), "tasks": int(n[0]),
         })
 

@@ -1,4 +1,7 @@
 """Markdown tables: ours ± 95% CI next to the paper's value and the gap, with provenance."""
+import dataclasses
+import math
+
 import pandas as pd
 
 from benchmark.report import paper
@@ -10,20 +13,35 @@ def _lookup(summary: pd.DataFrame, method: str, shots: int, steps: int):
 
 
 def comparison_rows(summary: pd.DataFrame) -> list[dict]:
-    """Every paper value with ours, the gap and the gate's verdict (used by table and gate)."""
+    """Every paper value with ours, the gap and the gate's verdict (used by table and gate).
+
+    A method listed in `paper.COMPARED_AS` is compared with the paper row it names. `ok` is False
+    for a non-finite mean; `known` holds the reason of a documented deviation (or None)."""
     rows = []
-    for v in paper.SINUSOID:
-        ours = _lookup(summary, v.method, v.shots, v.steps)
-        if ours is None:
-            continue
-        limit = paper.allowed(v, ours["ci95"])
-        rows.append({
-            "method": v.method, "shots": v.shots, "steps": v.steps, "paper": v.text(),
-            "paper_value": v.value, "confidence": v.confidence, "source": v.source,
-            "ours": ours["mean"], "ci95": ours["ci95"], "seed_sd": ours["seed_sd"],
-            "gap": ours["mean"] - v.value, "allowed": limit, "ok": bool(ours["mean"] <= limit),
-        })
+    for method in summary.method.unique():
+        as_method = paper.COMPARED_AS.get(method, method)
+        for v in paper.SINUSOID:
+            ours = _lookup(summary, method, v.shots, v.steps) if v.method == as_method else None
+            if ours is None:
+                continue
+            v = dataclasses.replace(v, method=method)
+            limit = paper.allowed(v, 0.0 if math.isnan(ours["ci95"]) else ours["ci95"])
+            rows.append({
+                "method": method, "shots": v.shots, "steps": v.steps, "paper": v.text(),
+                "paper_value": v.value, "confidence": v.confidence, "source": v.source,
+                "ours": ours["mean"], "ci95": ours["ci95"], "seed_sd": ours["seed_sd"],
+                "nonfinite": int(ours.get("nonfinite", 0)), "gap": ours["mean"] - v.value,
+                "allowed": limit, "ok": bool(math.isfinite(ours["mean"]) and ours["mean"] <= limit),
+                "known": paper.KNOWN_DEVIATIONS.get((method, v.shots, v.steps)),
+            })
     return rows
+
+
+def _cell(r: dict) -> str:
+    if r["nonfinite"]:
+        return f"diverged on {r['nonfinite']} tasks (paper {r['paper']})"
+    mark = " †" if r["known"] else ""
+    return f"{r['ours']:.2f} ± {r['ci95']:.2f} (paper {r['paper']}, gap {r['gap']:+.2f}){mark}"
 
 
 def paper_table(summary: pd.DataFrame, shots: int, methods: list[str],
@@ -39,10 +57,10 @@ def paper_table(summary: pd.DataFrame, shots: int, methods: list[str],
         cells = []
         for s in steps:
             r = next((r for r in rows if r["method"] == m and r["steps"] == s), None)
-            cells.append("" if r is None else
-                         f"{r['ours']:.2f} ± {r['ci95']:.2f} (paper {r['paper']}, "
-                         f"gap {r['gap']:+.2f})")
+            cells.append("" if r is None else _cell(r))
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    known = sorted({(r["method"], r["known"]) for r in rows if r["known"]})
+    lines += [""] + [f"† {m}: {why}." for m, why in known] if known else []
     return "\n".join(lines)
 
 
@@ -54,8 +72,12 @@ def full_table(summary: pd.DataFrame, shots: int, steps: list[int], methods: lis
         cells = []
         for s in steps:
             r = _lookup(summary, m, shots, s)
-            cells.append("" if r is None else
-                         f"{r['mean']:.3f} ± {r['ci95']:.3f} [{r['seed_sd']:.3f}]")
+            if r is None:
+                cells.append("")
+            elif r.get("nonfinite", 0):
+                cells.append(f"diverged on {r['nonfinite']} tasks (median {r['median']:.3f})")
+            else:
+                cells.append(f"{r['mean']:.3f} ± {r['ci95']:.3f} [{r['seed_sd']:.3f}]")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
