@@ -88,6 +88,12 @@ class Params:
     methods: tuple[str, ...]
     profiles: dict[str, Profile]
     sinusoid: Sinusoid
+    # Sections of the other experiments, each checked by its own schema where it is used
+    # (few-shot classification: pipelines/fewshot/settings.py), so that a change there leaves
+    # the sinusoid runs, which depend on this file, valid.
+    fewshot_profile: str | None = None
+    fewshot_profiles: dict | None = None
+    fewshot: dict | None = None
 
     @property
     def budget(self) -> Profile:
