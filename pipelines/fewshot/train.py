@@ -1,0 +1,74 @@
+"""DVC stage `fewshot_train@<run>`: meta-train one few-shot run (fewshot.runs.<run>).
+
+Trains in segments of `checkpoint_every` iterations; after each, the weights are checkpointed
+under checkpoints/fewshot/ (committed: a run that outlives a session continues on another
+machine) and scored on validation tasks, which gives the accuracy learning curve. A killed run
+continues where its last checkpoint stopped, with the same result as an uninterrupted one.
+Writes <out>/model.npz, <out>/curve.json (meta-loss and validation accuracy per step) and
+<out>/train.json (budget, wall time, commit).
+"""
+import argparse
+import dataclasses
+import pathlib
+
+from benchmark import runtime
+from pipelines import io
+
+VALIDATION_TASKS = 100  # per curve point, from the validation classes
+VALIDATION_STREAM_SEED = 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run", help="a key under fewshot.runs in params.yaml")
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--params", type=pathlib.Path, default=pathlib.Path("params.yaml"))
+    parser.add_argument("--checkpoints", type=pathlib.Path, default=pathlib.Path("checkpoints/fewshot"))
+    parser.add_argument("--threads", type=int, default=None, help="TF threads (default: runtime's)")
+    args = parser.parse_args(argv)
+
+    runtime.configure(args.threads)
+    from benchmark import evaluation, training
+    from pipelines.fewshot import build, settings
+
+    s = settings.load(args.params)
+    spec, e, m = settings.run(s, args.run)
+    method = build.method(e, m)
+    train, val = build.distribution(e, "train"), build.distribution(e, "val")
+    val_tasks = evaluation.sample_eval_tasks(val, evaluation.VALIDATION_STREAM, VALIDATION_STREAM_SEED,
+                                             VALIDATION_TASKS, e.shots, e.test_query_shots)
+    fingerprint = build.fingerprint(e, m, spec)
+    resume = args.checkpoints / f"{args.run}-{fingerprint}.npz"
+    history_path = resume.with_suffix(".validation.json")
+    history = io.read_json(history_path) if history_path.exists() else []
+    run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint)
+
+    total = s.iterations(e)
+    params, curve, stats = method.init(spec.seed), [], {}
+    done = {h["step"] for h in history}
+    for target in [*range(s.budget.checkpoint_every, total, s.budget.checkpoint_every), total]:
+        config = build.train_config(s, e, target)
+        params, curve, stats = method.fit(params, train.sample, config, run)
+        if stats["iterations"] not in done:
+            _, acc = evaluation.query_metrics(method, params, val_tasks, e.inner_lr, e.reported_step,
+                                              batch=s.budget.eval_batch)
+            history.append({"step": stats["iterations"], "val_accuracy": float(acc[-1].mean())})
+            done.add(stats["iterations"])
+            io.write_json(history_path, history)
+            run.log(f"validation accuracy after {stats['iterations']} iterations: "
+                    f"{history[-1]['val_accuracy']:.4f} ({VALIDATION_TASKS} tasks, "
+                    f"{e.reported_step} steps)")
+
+    io.save_params(params, args.out / "model.npz")
+    by_step = {h["step"]: h["val_accuracy"] for h in history}
+    io.write_json(args.out / "curve.json",
+                  [{**c, "val_accuracy": by_step.get(c["step"])} for c in curve])
+    io.write_json(args.out / "train.json", {
+        "experiment": spec.experiment, "method": spec.method, "seed": spec.seed,
+        "budget": dataclasses.asdict(s.budget), "paper_iterations": e.iterations, **stats,
+        "fingerprint": fingerprint, "commit": io.git_commit(),
+    })
+
+
+if __name__ == "__main__":
+    main()
