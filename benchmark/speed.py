@@ -1,8 +1,10 @@
 """Speed benchmark: ms per meta-iteration and peak memory of MAML and FOMAML formulations.
 
 `mamlbench-speed` (or `python -m benchmark.speed`) measures the sinusoid paper config (meta-batch
-25, K=10, 1 inner step, 40-40 MLP) in several forms, each in its own process so that its peak
-resident memory is its own:
+25, K=10, 1 inner step, 40-40 MLP), or with `--experiment fewshot` the few-shot paper configs of
+params.yaml (Omniglot and MiniImageNet, on synthetic images of the right shape, plus the episode
+sampler alone), in several forms, each in its own process so that its peak resident memory is
+its own:
   formulation  tiled (weights tiled on a task axis, batched matmuls) | loop (Python loop over tasks)
   xla          compiled with XLA (jit_compile) or as a plain TF graph
   per_call     meta-iterations per compiled call (1, or many: tasks are sampled inside the call)
@@ -23,27 +25,21 @@ import time
 
 
 def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int,
-            repeats: int) -> dict:
+            repeats: int, experiment: str = "sinusoid") -> dict:
     """Time one configuration in this process."""
     from benchmark import runtime
 
     runtime.configure(threads)
     import tensorflow as tf
 
-    from benchmark import losses, training
-    from benchmark.algorithms.maml import Maml, MamlConfig
-    from benchmark.models.mlp import mlp
+    from benchmark import training
     from benchmark.optim import Adam
-    from benchmark.tasks.sinusoid import Sinusoid
 
-    method = Maml(mlp(1, (40, 40), 1), losses.mse,
-                  MamlConfig(0.01, 1, first_order=order == "first", formulation=formulation))
-    config = training.TrainConfig(iterations=per_call, meta_batch_size=25, shots=10,
-                                  query_shots=10, chunk_iterations=per_call, jit_compile=xla)
+    method, sample, config = _setup(experiment, order, formulation, xla, per_call)
     optimizer = Adam(config.meta_lr)
     params = method.init(0)
     state = optimizer.init(params)
-    chunk = training._compile_chunk(method.training_loss, Sinusoid().sample, optimizer, config, 0)
+    chunk = training._compile_chunk(method.training_loss, sample, optimizer, config, 0)
     t0 = time.perf_counter()
     params, state, losses_ = chunk(params, state, tf.constant(0, tf.int64), per_call)
     losses_.numpy()
@@ -55,15 +51,70 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
                                        per_call)
         losses_.numpy()
         times.append(time.perf_counter() - t0)
-    return {
-        "order": order, "formulation": formulation, "xla": xla, "per_call": per_call,
-        "threads": threads, "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
+    row = {
+        "experiment": experiment, "order": order, "formulation": formulation, "xla": xla,
+        "per_call": per_call, "threads": threads,
+        "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
         "warmup_s": round(warmup, 2), "calls_timed": repeats,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if experiment != "sinusoid":  # the input pipeline on its own: is training waiting on it?
+        sampler = tf.function(lambda seed: sample(seed, config.meta_batch_size, config.shots,
+                                                  config.query_shots), jit_compile=True)
+        seed = tf.constant([0, 1], tf.int64)
+        tf.nest.map_structure(lambda t: t.numpy(), sampler(seed))
+        t0 = time.perf_counter()
+        for _ in range(20):
+            tf.nest.map_structure(lambda t: t.numpy(), sampler(seed))
+        row["sampler_ms_per_meta_batch"] = 1e3 * (time.perf_counter() - t0) / 20
+    return row
 
 
-def grid(quick: bool) -> list[dict]:
+def _setup(experiment: str, order: str, formulation: str, xla: bool, per_call: int):
+    """(method, sampler, train config) of the sinusoid or of a few-shot params.yaml experiment."""
+    from benchmark import losses, training
+    from benchmark.algorithms.maml import Maml, MamlConfig
+
+    if experiment == "sinusoid":
+        from benchmark.models.mlp import mlp
+        from benchmark.tasks.sinusoid import Sinusoid
+
+        method = Maml(mlp(1, (40, 40), 1), losses.mse,
+                      MamlConfig(0.01, 1, first_order=order == "first", formulation=formulation))
+        config = training.TrainConfig(iterations=per_call, meta_batch_size=25, shots=10,
+                                      query_shots=10, chunk_iterations=per_call, jit_compile=xla)
+        return method, Sinusoid().sample, config
+    import dataclasses
+
+    import numpy as np
+
+    from benchmark.tasks.fewshot import FewShotClassification
+    from pipelines.fewshot import build, settings
+
+    e = settings.load().fewshot.experiments[experiment]
+    e = dataclasses.replace(e, formulation=formulation)
+    method = build.method(e, settings.Method("maml", first_order=order == "first"))
+    size, channels = build.IMAGE[e.dataset]
+    classes, examples = (1100, 20) if e.dataset == "omniglot" else (64, 40)  # 40 of 600: memory
+    images = np.random.default_rng(0).integers(0, 256, (classes, examples, size, size, channels),
+                                               dtype=np.uint8)
+    dist = FewShotClassification(images, e.ways, rotate=e.dataset == "omniglot", scale=1 / 255)
+    config = dataclasses.replace(build.train_config(settings.load(), e, per_call),
+                                 chunk_iterations=per_call, jit_compile=xla)
+    return method, dist.sample, config
+
+
+FEWSHOT_GRID = [  # (experiment, order, formulation, xla): the paper configs in their fast forms
+    ("omniglot_5w1s", "second", "tiled", True), ("omniglot_5w1s", "first", "tiled", True),
+    ("omniglot_5w1s", "second", "loop", False), ("omniglot_5w1s", "first", "loop", True),
+    ("miniimagenet_5w1s", "second", "loop", False), ("miniimagenet_5w1s", "first", "loop", False),
+]
+
+
+def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
+    if experiment == "fewshot":
+        return [{"experiment": e, "order": o, "formulation": f, "xla": x, "per_call": 3 if quick
+                 else 10, "threads": 1} for e, o, f, x in FEWSHOT_GRID[: 1 if quick else None]]
     rows = []
     for order, (formulation, xla, per_call) in itertools.product(
         ("second", "first"),
@@ -85,32 +136,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=pathlib.Path, help="write the results as JSON here")
     parser.add_argument("--quick", action="store_true", help="only the default formulation")
     parser.add_argument("--profile", help="params.yaml profile; 'smoke' implies --quick")
+    parser.add_argument("--experiment", choices=("sinusoid", "fewshot"), default="sinusoid")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one config, JSON in/out
     args = parser.parse_args(argv)
 
     if args.one:
         cfg = json.loads(args.one)
-        repeats = max(3, 3000 // cfg["per_call"]) if cfg["per_call"] == 1 else 5
+        if cfg.get("experiment", "sinusoid") != "sinusoid":
+            repeats = 3
+        else:
+            repeats = max(3, 3000 // cfg["per_call"]) if cfg["per_call"] == 1 else 5
         print(json.dumps(measure(**cfg, repeats=repeats)))
         return
 
     args.quick = args.quick or args.profile == "smoke"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     results = []
-    print(f"{'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} {'ms/it':>8} "
-          f"{'peak MB':>8}")
-    for cfg in grid(args.quick):
+    print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} "
+          f"{'ms/it':>8} {'peak MB':>8} {'sampler ms':>10}")
+    for cfg in grid(args.quick, args.experiment):
         out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", json.dumps(cfg)],
                              capture_output=True, text=True, env=env, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
-        print(f"{r['order']:7} {r['formulation']:6} {str(r['xla']):5} {r['per_call']:>7} "
-              f"{r['threads']:>3} {r['ms_per_iteration']:>8.3f} {r['peak_rss_mb']:>8.0f}",
+        sampler = r.get("sampler_ms_per_meta_batch")
+        print(f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
+              f"{r['per_call']:>7} {r['threads']:>3} {r['ms_per_iteration']:>8.3f} "
+              f"{r['peak_rss_mb']:>8.0f} {'' if sampler is None else f'{sampler:.2f}':>10}",
               flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({
-            "config": "sinusoid, meta-batch 25, K=10 (+10 query), 1 inner step, 1-40-40-1 MLP",
+            "config": ("sinusoid, meta-batch 25, K=10 (+10 query), 1 inner step, 1-40-40-1 MLP"
+                       if args.experiment == "sinusoid" else
+                       "few-shot paper configs of params.yaml, synthetic images"),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "processor": platform.machine()},
             "profile": args.profile, "quick": args.quick, "results": results,

@@ -1,9 +1,11 @@
-"""Regression gate: committed sinusoid metrics vs the paper, with per-cell tolerances.
+"""Regression gate: committed sinusoid and few-shot metrics vs the paper, per-cell tolerances.
 
-Exits 1 when any cell is worse than allowed (tolerances and their reasons: benchmark/report/
-paper.py) or not finite, or when the results are not a full-budget run with at least `--min-seeds` seeds.
-Documented deviations (paper.KNOWN_DEVIATIONS) are printed with their reason and do not fail
-unless they stop being finite. Usage: `python -m pipelines.gate` (CI runs it on the committed results/).
+Exits 1 when any cell is worse than allowed or not finite (tolerances and their reasons:
+benchmark/report/paper.py for the sinusoid, benchmark/report/table1.py for Table 1), or when
+the sinusoid results are not a full-budget run with at least `--min-seeds` seeds, or the few-shot
+ones come from the smoke profile. Documented deviations (paper.KNOWN_DEVIATIONS) are printed with
+their reason and do not fail unless they stop being finite.
+Usage: `python -m pipelines.gate` (CI runs it on the committed results/).
 """
 import argparse
 import json
@@ -17,7 +19,48 @@ def main(argv: list[str] | None = None) -> int:
                         default=pathlib.Path("results/sinusoid/summary.json"))
     parser.add_argument("--profile", default="full", help="the profile the results must come from")
     parser.add_argument("--min-seeds", type=int, default=3)
+    parser.add_argument("--fewshot-summary", type=pathlib.Path,
+                        default=pathlib.Path("results/fewshot/summary.json"))
+    parser.add_argument("--only", choices=("sinusoid", "fewshot"), help="check one experiment")
     args = parser.parse_args(argv)
+    failed = False
+    if args.only != "fewshot":
+        failed |= sinusoid(args) != 0
+    if args.only != "sinusoid":
+        failed |= fewshot(args.fewshot_summary) != 0
+    return 1 if failed else 0
+
+
+def fewshot(path: pathlib.Path) -> int:
+    """Table 1 cells against the paper (tolerances: benchmark/report/table1.py); every committed
+    run must come from a real budget (not the smoke profile) and have a paper cell to pass."""
+    if not path.exists():
+        print(f"gate: {path} not found; run `dvc repro fewshot_report`", file=sys.stderr)
+        return 1
+    s = json.loads(path.read_text())
+    problems = []
+    if s["profile"] == "smoke":
+        problems.append("few-shot results come from the smoke profile")
+    print(f"{'experiment':20} {'method':15} {'iterations':>10} {'paper %':>8} {'ours %':>7} "
+          f"{'±CI':>5} {'allowed':>8}  verdict")
+    for r in s["paper_comparison"]:
+        print(f"{r['experiment']:20} {r['method']:15} {r['iterations']:>10} {r['paper']:>8.2f} "
+              f"{r['accuracy']:>7.2f} {r['ci95']:>5.2f} {r['allowed']:>8.2f}  "
+              f"{'ok' if r['ok'] else 'REGRESSION'}")
+        if not r["ok"]:
+            problems.append(f"{r['method']} {r['experiment']}: {r['accuracy']:.2f}% < allowed "
+                            f"{r['allowed']:.2f}% (paper {r['paper']}%)")
+    if not s["paper_comparison"]:
+        problems.append("no few-shot cell to compare with the paper")
+    for p in problems:
+        print(f"gate: {p}", file=sys.stderr)
+    print(f"gate: few-shot {'FAILED' if problems else 'passed'} "
+          f"({len(s['paper_comparison'])} cells checked)")
+    return 1 if problems else 0
+
+
+def sinusoid(args) -> int:
+    """Sinusoid cells against the paper (tolerances: benchmark/report/paper.py)."""
 
     if not args.summary.exists():
         print(f"gate: {args.summary} not found; run `dvc repro` to produce it", file=sys.stderr)
@@ -49,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         problems.append("no cell to compare with the paper")
     for p in problems:
         print(f"gate: {p}", file=sys.stderr)
-    print(f"gate: {'FAILED' if problems else 'passed'} "
+    print(f"gate: sinusoid {'FAILED' if problems else 'passed'} "
           f"({len(s['paper_comparison'])} cells checked)")
     return 1 if problems else 0
 

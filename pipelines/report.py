@@ -8,11 +8,10 @@ import argparse
 import json
 import math
 import pathlib
-import re
 
 import pandas as pd
 
-from benchmark.report import aggregate, figures, tables
+from benchmark.report import aggregate, figures, readme, tables
 
 README_START, README_END = "<!-- sinusoid-table:start -->", "<!-- sinusoid-table:end -->"
 
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "summary.json").write_text(json.dumps(_nan_to_null(aggregate_json), indent=1,
                                                       allow_nan=False) + "\n")
     if args.readme:
-        _refresh_readme(args.readme, headline)
+        readme.refresh_block(args.readme, headline, README_START, README_END)
     print(headline)
 
 
@@ -94,15 +93,6 @@ def _nan_to_null(obj):
     if isinstance(obj, list):
         return [_nan_to_null(v) for v in obj]
     return None if isinstance(obj, float) and math.isnan(obj) else obj
-
-
-def _refresh_readme(readme: pathlib.Path, table: str) -> None:
-    text = readme.read_text()
-    block = f"{README_START}\n{table}\n{README_END}"
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} block to refresh")
-    readme.write_text(pattern.sub(lambda _: block, text))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """The smoke pipeline: `dvc repro` in a scratch copy produces every output, and is then done."""
 import json
-import subprocess
 
 import pytest
 import yaml
@@ -30,10 +29,22 @@ def test_smoke_pipeline_produces_every_output(tmp_path):
     speed = json.loads((dest / "results/speed/sinusoid.json").read_text())
     assert speed["quick"] and all(r["ms_per_iteration"] > 0 for r in speed["results"])
 
-    status = subprocess.run(["dvc", "status"], cwd=dest, env=demo.tool_env(), capture_output=True,
-                            text=True, check=True)
-    assert "up to date" in status.stdout, status.stdout
+    fewshot = json.loads((dest / "results/fewshot/summary.json").read_text())
+    assert fewshot["profile"] == "smoke"
+    assert {(c["experiment"], c["method"]) for c in fewshot["cells"]} == {
+        (r["experiment"], r["method"]) for r in params["fewshot"]["runs"].values()}
+    for run in params["fewshot"]["runs"]:
+        metrics = json.loads((dest / "results/fewshot/runs" / run / "metrics.json").read_text())
+        assert len(metrics["by_steps"]) == 11 and metrics["num_tasks"] == 8
+    assert (dest / "results/fewshot/figures/learning_curves.png").stat().st_size > 0
+    assert "needs images" in (dest / "README.md").read_text()
+
+    # Everything is up to date but MiniImageNet's stage, which waits for the user's images.
+    assert demo.stale_stages(dest, demo.tool_env()) == ["miniimagenet_prepare"]
 
     # 200 iterations are far from trained: the gate must call that a regression.
     summary = str(out / "summary.json")
-    assert gate.main(["--summary", summary, "--profile", "smoke", "--min-seeds", "1"]) == 1
+    assert gate.main(["--only", "sinusoid", "--summary", summary, "--profile", "smoke",
+                      "--min-seeds", "1"]) == 1
+    assert gate.main(["--only", "fewshot", "--fewshot-summary",
+                      str(dest / "results/fewshot/summary.json")]) == 1

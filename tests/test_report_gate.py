@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from benchmark.report import aggregate, paper, tables
+from benchmark.report import readme as readme_block
 from pipelines import gate, report
 
 
@@ -25,30 +26,34 @@ def _write(tmp_path, summary: pd.DataFrame, profiles=("full",), seeds=(0, 1, 2))
     return path
 
 
+def _sinusoid_gate(args: list[str]) -> int:
+    return gate.main(["--only", "sinusoid", *args])
+
+
 def test_gate_passes_at_the_paper_values(tmp_path):
-    assert gate.main(["--summary", str(_write(tmp_path, _summary_at_paper_values()))]) == 0
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, _summary_at_paper_values()))]) == 0
 
 
 def test_gate_fails_when_maml_is_worse_than_its_tolerance(tmp_path, capsys):
     # +0.5 MSE on every MAML cell: 0.67 -> 1.17 is beyond 0.67 * 1.25 + 2 * 0.01.
     summary = _summary_at_paper_values(offset=0.5, method_offset="maml")
-    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 1
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, summary))]) == 1
     assert "maml K=5 after 1 steps" in capsys.readouterr().err
 
 
 def test_gate_allows_better_than_paper(tmp_path):
     summary = _summary_at_paper_values(offset=-0.1, method_offset="pretrained")
-    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 0
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, summary))]) == 0
 
 
 @pytest.mark.parametrize(("profiles", "seeds"), [(("smoke",), (0, 1, 2)), (("full",), (0,))])
 def test_gate_rejects_results_that_are_not_full_budget_multi_seed(tmp_path, profiles, seeds):
     path = _write(tmp_path, _summary_at_paper_values(), profiles, seeds)
-    assert gate.main(["--summary", str(path)]) == 1
+    assert _sinusoid_gate(["--summary", str(path)]) == 1
 
 
 def test_gate_without_results_names_the_fix(tmp_path, capsys):
-    assert gate.main(["--summary", str(tmp_path / "none.json")]) == 1
+    assert _sinusoid_gate(["--summary", str(tmp_path / "none.json")]) == 1
     assert "dvc repro" in capsys.readouterr().err
 
 
@@ -70,12 +75,12 @@ def test_paper_table_cell_shows_ours_paper_and_gap():
 def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{report.README_START}\nold\n{report.README_END}\noutro\n")
-    report._refresh_readme(readme, "NEW TABLE")
+    readme_block.refresh_block(readme, "NEW TABLE", report.README_START, report.README_END)
     assert readme.read_text() == (f"intro\n{report.README_START}\nNEW TABLE\n"
                                   f"{report.README_END}\noutro\n")
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="block"):
-        report._refresh_readme(readme, "x")
+        readme_block.refresh_block(readme, "x", report.README_START, report.README_END)
 
 
 def test_a_huge_ci_does_not_rescue_a_bad_cell(tmp_path):
@@ -83,18 +88,18 @@ def test_a_huge_ci_does_not_rescue_a_bad_cell(tmp_path):
     # +2.5 is beyond paper * (1 + 0.5) + 0.5 * paper on every pretrained cell.
     summary = _summary_at_paper_values(offset=2.5, method_offset="pretrained")
     summary.loc[summary.method == "pretrained", "ci95"] = 100.0
-    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 1
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, summary))]) == 1
 
 
 def test_non_finite_cells_fail_and_known_deviations_are_shown(tmp_path, capsys):
     summary = _summary_at_paper_values()
     cell = (summary.method == "maml") & (summary.shots == 5) & (summary.steps == 10)
     summary.loc[cell, "mean"] = 1e30  # far off, but a documented deviation
-    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 0
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, summary))]) == 0
     assert "known deviation" in capsys.readouterr().out
     summary.loc[cell, ["mean", "ci95"]] = float("nan")
     summary["nonfinite"] = cell.astype(int) * 3
-    assert gate.main(["--summary", str(_write(tmp_path, summary))]) == 1
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, summary))]) == 1
     assert "diverged (non-finite) on 3 test tasks" in capsys.readouterr().err
 
 
@@ -106,7 +111,7 @@ def test_a_variant_row_is_compared_with_the_paper_row_it_names(tmp_path):
     mine = [r for r in rows if r["method"] == "maml_reference_lr"]
     assert len(mine) == sum(v.method == "maml" for v in paper.SINUSOID)
     assert not any(r["ok"] for r in mine if r["paper_value"] > 0.1)
-    assert gate.main(["--summary", str(_write(tmp_path, pd.concat([maml, variant])))]) == 1
+    assert _sinusoid_gate(["--summary", str(_write(tmp_path, pd.concat([maml, variant])))]) == 1
 
 
 def test_task_summary_counts_diverged_tasks_instead_of_averaging_them():

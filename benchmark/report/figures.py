@@ -1,4 +1,5 @@
-"""Seaborn figures: the paper's Fig. 2 (fits), Fig. 3/6 (MSE vs steps), learning curves."""
+"""Seaborn figures: the paper's Fig. 2 (fits), Fig. 3/6 (MSE vs steps), learning curves, and
+for few-shot classification accuracy vs steps and accuracy learning curves."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -63,3 +64,27 @@ def learning_curves(curves: pd.DataFrame, path) -> None:
     grid.set_axis_labels("training step", "training loss (MSE)")
     grid.savefig(path, dpi=120)
     plt.close(grid.figure)
+
+
+def accuracy_vs_steps(steps: pd.DataFrame, path) -> None:
+    """Test accuracy after 0..10 fine-tuning steps, one line per run."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(data=steps, x="steps", y="accuracy", hue="run", marker="o", markersize=4, ax=ax)
+    ax.set(xlabel="number of gradient steps at test", ylabel="accuracy (%), 600 test tasks")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def accuracy_curves(curves: pd.DataFrame, path) -> None:
+    """Validation accuracy (left) and meta-training loss (right) vs meta-iteration, per run."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    points = curves.dropna(subset=["val_accuracy"]).assign(val_accuracy=lambda d: 100 * d.val_accuracy)
+    sns.lineplot(data=points, x="step", y="val_accuracy", hue="run", marker="o", ax=axes[0])
+    axes[0].set(xlabel="meta-iteration", ylabel="validation accuracy (%)")
+    sns.lineplot(data=curves, x="step", y="meta_loss", hue="run", ax=axes[1], legend=False)
+    axes[1].set(xlabel="meta-iteration", ylabel="meta-training loss", yscale="log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -79,6 +79,7 @@ class FewShot:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
+    profile: str  # the fewshot_profile that chose `budget`
     budget: Budget
     fewshot: FewShot
 
@@ -109,7 +110,7 @@ def load(path: str | pathlib.Path = "params.yaml") -> Settings:
         if r.data != fewshot.experiments[r.experiment].dataset:
             raise ConfigError(f"{path}: fewshot.runs.{name}.data is {r.data!r} but experiment "
                               f"{r.experiment} uses {fewshot.experiments[r.experiment].dataset!r}")
-    return Settings(budget=budget, fewshot=fewshot)
+    return Settings(profile=p.fewshot_profile, budget=budget, fewshot=fewshot)
 
 
 def run(settings: Settings, name: str) -> tuple[RunSpec, Experiment, Method]:

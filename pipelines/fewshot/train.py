@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     val_tasks = evaluation.sample_eval_tasks(val, evaluation.VALIDATION_STREAM, VALIDATION_STREAM_SEED,
                                              VALIDATION_TASKS, e.shots, e.test_query_shots)
     fingerprint = build.fingerprint(e, m, spec)
-    resume = args.checkpoints / f"{args.run}-{fingerprint}.npz"
+    # Per profile: a smoke run never picks up a long run's weights; within a profile a larger
+    # budget continues the checkpoint (iteration i's tasks depend only on (seed, i)).
+    resume = args.checkpoints / f"{args.run}-{s.profile}-{fingerprint}.npz"
     history_path = resume.with_suffix(".validation.json")
     history = io.read_json(history_path) if history_path.exists() else []
     run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint)

@@ -1,0 +1,129 @@
+"""DVC stage `fewshot_report`: Table 1 (ours vs the paper), learning curves and accuracy vs steps.
+
+Writes <out>/summary.json (a DVC metric: every run's accuracy at the paper's step with its budget,
+and the paper comparison the gate checks), <out>/table1.md, <out>/figures/*.png, and the table
+into README.md between its markers. Imports no TensorFlow.
+"""
+import argparse
+import json
+import pathlib
+
+import pandas as pd
+
+from benchmark.report import figures, readme, table1
+from pipelines.fewshot import settings
+
+README_START, README_END = "<!-- fewshot-table:start -->", "<!-- fewshot-table:end -->"
+METHODS = {"maml": "MAML", "fomaml": "MAML, first order", "context_vector": "context vector"}
+
+
+def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+    """(one row per (experiment, method) at the paper's step, per-step rows, curve rows)."""
+    per_run, steps, curves = [], [], []
+    for path in sorted(runs_dir.glob("*/metrics.json")):
+        m = json.loads(path.read_text())
+        rep = m["by_steps"][str(m["reported_step"])]
+        per_run.append({"experiment": m["experiment"], "method": m["method"], "seed": m["seed"],
+                        "accuracy": 100 * rep["mean"], "ci95": 100 * rep["ci95"], "n": rep["n"],
+                        "iterations": m["train"]["iterations"],
+                        "paper_iterations": m["train"]["paper_iterations"],
+                        "train_wall_time_s": m["train"]["wall_time_s"],
+                        "commit": m["train"]["commit"], "reported_step": m["reported_step"]})
+        steps += [{"run": path.parent.name, "experiment": m["experiment"], "method": m["method"],
+                   "steps": int(s), "accuracy": 100 * c["mean"]} for s, c in m["by_steps"].items()]
+        curve = json.loads((path.parent / "curve.json").read_text())
+        curves += [{"run": path.parent.name, **c} for c in curve]
+    cells = []
+    if per_run:
+        df = pd.DataFrame(per_run)
+        for (e, meth), g in df.groupby(["experiment", "method"], sort=False):
+            cells.append({
+                "experiment": e, "method": meth, "seeds": sorted(g.seed.tolist()),
+                "accuracy": float((g.accuracy * g.n).sum() / g.n.sum()), "ci95": float(g.ci95.mean()),
+                "iterations": int(g.iterations.min()), "paper_iterations": int(g.paper_iterations.max()),
+                "train_wall_time_s": [float(w) for w in g.train_wall_time_s],
+                "commits": sorted(set(g.commit)), "reported_step": int(g.reported_step.iloc[0]),
+            })
+    return cells, pd.DataFrame(steps), pd.DataFrame(curves)
+
+
+def compare(cells: list[dict]) -> list[dict]:
+    rows = []
+    for c in cells:
+        paper = table1.paper_cell(c["method"], c["experiment"])
+        if paper is None:
+            continue
+        full = c["iterations"] >= c["paper_iterations"]
+        limit = table1.allowed(paper, c["ci95"], full)
+        rows.append({**c, "paper": paper.accuracy, "paper_ci95": paper.ci95,
+                     "gap": c["accuracy"] - paper.accuracy, "allowed": limit,
+                     "full_budget": full, "ok": c["accuracy"] >= limit})
+    return rows
+
+
+def table(cells: list[dict]) -> str:
+    runs_dir = "results/fewshot/runs"
+    lines = ["Few-shot classification accuracy (%, paper Table 1 and appendix Table 3). Cell: ours "
+             "± 95% CI over 600 test tasks (paper, gap = ours − paper) and the meta-iterations "
+             f"run (the paper ran 60k). Per-run files: `{runs_dir}/`."]
+    for group, experiments in table1.COLUMNS.items():
+        lines += ["", f"**{group}**", "",
+                  "| method | " + " | ".join(table1.LABELS[e] for e in experiments) + " |",
+                  "|---" * (len(experiments) + 1) + "|"]
+        for method, label in METHODS.items():
+            row = []
+            for e in experiments:
+                ours = next((c for c in cells if c["experiment"] == e and c["method"] == method), None)
+                paper = table1.paper_cell(method, e)
+                ptxt = f"{paper.accuracy:.1f} ± {paper.ci95:.1f}" if paper else "–"
+                if ours:
+                    gap = f", gap {ours['accuracy'] - paper.accuracy:+.1f}" if paper else ""
+                    it = ours["iterations"]
+                    row.append(f"{ours['accuracy']:.1f} ± {ours['ci95']:.1f} (paper {ptxt}{gap}) "
+                               f"· {f'{it / 1000:g}k' if it >= 1000 else it} it")
+                elif method == "context_vector" and paper is None:
+                    row.append("–")  # the paper ran it on Omniglot 5-way (conv) only
+                elif e.startswith("miniimagenet"):
+                    row.append(f"needs images (paper {ptxt})")
+                else:
+                    row.append(f"not run (paper {ptxt})")
+            lines.append(f"| {label} | " + " | ".join(row) + " |")
+        if group.startswith("MiniImageNet"):
+            for name, values in table1.MINIIMAGENET_BASELINES.items():
+                lines.append(f"| {name} (Ravi & Larochelle) | " + " | ".join(
+                    f"not run (paper {values[e][0]:.2f} ± {values[e][1]:.2f})" for e in experiments)
+                    + " |")
+    lines += ["", "\"needs images\": put the 60,000 MiniImageNet JPEGs in data/miniimagenet/images "
+              "(see README), run `dvc repro miniimagenet_prepare`, then add the runs to "
+              "`fewshot.runs` in params.yaml and `dvc repro`. \"not run\": the setting is defined "
+              "in params.yaml but not in `fewshot.runs` (budget; results/speed/ has its cost)."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=pathlib.Path, required=True)
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--params", type=pathlib.Path, default=pathlib.Path("params.yaml"))
+    parser.add_argument("--readme", type=pathlib.Path, help="README whose table block to refresh")
+    args = parser.parse_args(argv)
+
+    s = settings.load(args.params)
+    cells, steps, curves = load(args.runs)
+    text = table(cells)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "table1.md").write_text(text + "\n")
+    summary = {"schema": 1, "experiment": "fewshot", "profile": s.profile, "cells": cells,
+               "paper_comparison": compare(cells)}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if cells:
+        (args.out / "figures").mkdir(exist_ok=True)
+        figures.accuracy_vs_steps(steps, args.out / "figures" / "accuracy_vs_steps.png")
+        figures.accuracy_curves(curves, args.out / "figures" / "learning_curves.png")
+    if args.readme:
+        readme.refresh_block(args.readme, text, README_START, README_END)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
