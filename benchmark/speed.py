@@ -108,13 +108,16 @@ FEWSHOT_GRID = [  # (experiment, order, formulation, xla): the paper configs in 
     ("omniglot_5w1s", "second", "tiled", True), ("omniglot_5w1s", "first", "tiled", True),
     ("omniglot_5w1s", "second", "loop", False), ("omniglot_5w1s", "first", "loop", True),
     ("miniimagenet_5w1s", "second", "loop", False), ("miniimagenet_5w1s", "first", "loop", False),
+    ("omniglot_5w1s_mlp", "second", "tiled", True), ("omniglot_5w5s", "second", "tiled", True),
+    ("omniglot_20w1s", "second", "tiled", True), ("omniglot_20w5s", "second", "tiled", True),
+    ("miniimagenet_5w5s", "second", "loop", False),
 ]
 
 
 def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     if experiment == "fewshot":
-        return [{"experiment": e, "order": o, "formulation": f, "xla": x, "per_call": 3 if quick
-                 else 10, "threads": 1} for e, o, f, x in FEWSHOT_GRID[: 1 if quick else None]]
+        return [{"experiment": e, "order": o, "formulation": f, "xla": x, "per_call": 3,
+                 "threads": 1} for e, o, f, x in FEWSHOT_GRID[: 1 if quick else None]]
     rows = []
     for order, (formulation, xla, per_call) in itertools.product(
         ("second", "first"),

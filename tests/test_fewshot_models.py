@@ -113,3 +113,20 @@ def test_scaled_xent_is_n_times_the_mean_on_a_support_set():
     mean_ce = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, logits), axis=-1)
     np.testing.assert_allclose(losses.scaled_xent(SHOTS)(logits, y), WAYS * mean_ce, rtol=1e-12)
     assert losses.accuracy(tf.constant(y) * 3, y).numpy().tolist() == [1.0, 1.0]
+
+
+def test_context_vector_on_images_adapts_only_its_extra_channels(images64):
+    from baselines.context_vector import ContextVector
+
+    model = _float64(conv4(WAYS, 8, 1 + 2, 4, max_pool=False, blocks=2))
+    method = ContextVector(model, losses.scaled_xent(SHOTS), MamlConfig(0.1, 1), (8, 8, 2),
+                           metric=losses.accuracy)
+    params = {k: tf.cast(v, tf.float64) for k, v in method.init(0).items()}
+    assert params["z"].shape == (8, 8, 2) and method.inner_keys(params) == ["z"]
+    tiled = inner_loop.tile(params, 2)
+    fast = inner_loop.adapt(method.task_loss, tiled, images64.support, {}, 0.1, 1,
+                            keys=method.inner_keys(tiled))[-1]
+    assert float(tf.reduce_max(tf.abs(fast["z"] - tiled["z"]))) > 0
+    np.testing.assert_array_equal(fast["conv0/w"], tiled["conv0/w"])
+    _, grads = _grad(method, params, images64)
+    assert float(tf.reduce_max(tf.abs(grads["conv0/w"]))) > 0  # the outer loop trains the net
