@@ -50,18 +50,11 @@ def fewshot(path: pathlib.Path) -> int:
         if not r["ok"]:
             problems.append(f"{r['method']} {r['experiment']}: {r['accuracy']:.2f}% < allowed "
                             f"{r['allowed']:.2f}% (paper {r['paper']}%)")
-    if not s["paper_comparison"]:
-        problems.append("no few-shot cell to compare with the paper")
-    for p in problems:
-        print(f"gate: {p}", file=sys.stderr)
-    print(f"gate: few-shot {'FAILED' if problems else 'passed'} "
-          f"({len(s['paper_comparison'])} cells checked)")
-    return 1 if problems else 0
+    return _verdict("few-shot", problems, len(s["paper_comparison"]))
 
 
 def sinusoid(args) -> int:
     """Sinusoid cells against the paper (tolerances: benchmark/report/paper.py)."""
-
     if not args.summary.exists():
         print(f"gate: {args.summary} not found; run `dvc repro` to produce it", file=sys.stderr)
         return 1
@@ -88,12 +81,16 @@ def sinusoid(args) -> int:
     for r in s["paper_comparison"]:
         if r["known"] and not r["nonfinite"]:
             print(f"  known deviation, {r['method']} K={r['shots']} step {r['steps']}: {r['known']}")
-    if not s["paper_comparison"]:
-        problems.append("no cell to compare with the paper")
+    return _verdict("sinusoid", problems, len(s["paper_comparison"]))
+
+
+def _verdict(experiment: str, problems: list[str], cells: int) -> int:
+    """Print the problems and the summary line; 1 when anything failed or nothing was checked."""
+    if not cells:
+        problems.append(f"no {experiment} cell to compare with the paper")
     for p in problems:
         print(f"gate: {p}", file=sys.stderr)
-    print(f"gate: sinusoid {'FAILED' if problems else 'passed'} "
-          f"({len(s['paper_comparison'])} cells checked)")
+    print(f"gate: {experiment} {'FAILED' if problems else 'passed'} ({cells} cells checked)")
     return 1 if problems else 0
 
 

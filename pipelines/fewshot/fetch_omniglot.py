@@ -47,14 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--params", type=pathlib.Path, default=pathlib.Path("params.yaml"))
     args = parser.parse_args(argv)
-    from pipelines.fewshot import settings
+    from pipelines.fewshot import run_data_stage, settings
 
-    try:
-        fetch(settings.load(args.params).fewshot.omniglot.source, args.out)
-    except DataError as e:
-        print(f"omniglot_fetch: {e}", file=sys.stderr)
-        return 1
-    return 0
+    source = settings.load(args.params).fewshot.omniglot.source
+    return run_data_stage("omniglot_fetch", lambda: fetch(source, args.out))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import argparse
 import pathlib
 import sys
 
-from benchmark.datasets import DataError, miniimagenet, save_images
+from benchmark.datasets import miniimagenet, save_images
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,19 +13,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--params", type=pathlib.Path, default=pathlib.Path("params.yaml"))
     args = parser.parse_args(argv)
-    from pipelines.fewshot import settings
+    from pipelines.fewshot import run_data_stage, settings
 
     cfg = settings.load(args.params).fewshot.miniimagenet
-    try:
+
+    def prepare():
         found = miniimagenet.check(pathlib.Path(cfg.images), pathlib.Path(cfg.splits))
         for split, paths in found.items():
             images = miniimagenet.load_split(paths)
             save_images(args.out / f"{split}.npz", images, list(paths), compress=False)
             print(f"{args.out / split}.npz: {images.shape}")
-    except DataError as e:
-        print(f"miniimagenet_prepare: {e}", file=sys.stderr)
-        return 1
-    return 0
+
+    return run_data_stage("miniimagenet_prepare", prepare)
 
 
 if __name__ == "__main__":
