@@ -46,6 +46,9 @@ def run_smoke(dest: pathlib.Path, profile: str = "smoke", seeds: str = "[0]") ->
     params = dest / "params.yaml"
     text = re.sub(r"(?m)^profile: \S+", f"profile: {profile}", params.read_text())
     text = re.sub(r"(?m)^fewshot_profile: \S+", f"fewshot_profile: {profile}", text)
+    # Data paths relative to the project (../shared/...) must still point there from the copy.
+    text = re.sub(r"(?m)^(\s+(?:source|splits): )(\.\.?/\S+)",
+                  lambda m: m.group(1) + str((ROOT / m.group(2)).resolve()), text)
     params.write_text(re.sub(r"(?m)^seeds: .*$", f"seeds: {seeds}", text))
     env = {**tool_env(), "PYTHONPATH": str(dest)}
     git = ["git", "-c", "user.name=demo", "-c", "user.email=demo@localhost"]
