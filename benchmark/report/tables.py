@@ -37,11 +37,17 @@ def comparison_rows(summary: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _num(x: float, digits: int = 2, sign: str = "") -> str:
+    """Fixed point, or scientific once a diverged mean makes fixed point unreadable."""
+    return f"{x:{sign}.{digits}e}" if abs(x) >= 1e4 else f"{x:{sign}.{digits}f}"
+
+
 def _cell(r: dict) -> str:
     if r["nonfinite"]:
-        return f"diverged on {r['nonfinite']} tasks (paper {r['paper']})"
+        return f"diverged on {int(r['nonfinite'])} tasks (paper {r['paper']})"
     mark = " †" if r["known"] else ""
-    return f"{r['ours']:.2f} ± {r['ci95']:.2f} (paper {r['paper']}, gap {r['gap']:+.2f}){mark}"
+    return (f"{_num(r['ours'])} ± {_num(r['ci95'])} (paper {r['paper']}, "
+            f"gap {_num(r['gap'], sign='+')}){mark}")
 
 
 def paper_table(summary: pd.DataFrame, shots: int, methods: list[str],
@@ -75,9 +81,10 @@ def full_table(summary: pd.DataFrame, shots: int, steps: list[int], methods: lis
             if r is None:
                 cells.append("")
             elif r.get("nonfinite", 0):
-                cells.append(f"diverged on {r['nonfinite']} tasks (median {r['median']:.3f})")
+                cells.append(f"diverged on {int(r['nonfinite'])} tasks (median {r['median']:.3f})")
             else:
-                cells.append(f"{r['mean']:.3f} ± {r['ci95']:.3f} [{r['seed_sd']:.3f}]")
+                cells.append(f"{_num(r['mean'], 3)} ± {_num(r['ci95'], 3)} "
+                             f"[{_num(r['seed_sd'], 3)}]")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
