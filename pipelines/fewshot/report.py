@@ -38,7 +38,7 @@ def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame
         df = pd.DataFrame(per_run)
         for (e, meth), g in df.groupby(["experiment", "method"], sort=False):
             cells.append({
-                "experiment": e, "method": meth, "seeds": sorted(g.seed.tolist()),
+                "experiment": e, "method": meth, "seeds": sorted(g.seed.tolist()), "tasks": int(g.n.iloc[0]),
                 "accuracy": float((g.accuracy * g.n).sum() / g.n.sum()), "ci95": float(g.ci95.mean()),
                 "iterations": int(g.iterations.min()), "paper_iterations": int(g.paper_iterations.max()),
                 "train_wall_time_s": [float(w) for w in g.train_wall_time_s],
@@ -63,9 +63,10 @@ def compare(cells: list[dict]) -> list[dict]:
 
 def table(cells: list[dict]) -> str:
     runs_dir = "results/fewshot/runs"
+    tasks = ", ".join(str(n) for n in sorted({c["tasks"] for c in cells})) or "the"
     lines = ["Few-shot classification accuracy (%, paper Table 1 and appendix Table 3). Cell: ours "
-             "± 95% CI over 600 test tasks (paper, gap = ours − paper) and the meta-iterations "
-             f"run (the paper ran 60k). Per-run files: `{runs_dir}/`."]
+             f"± 95% CI over {tasks} test tasks (paper, gap = ours − paper) and the "
+             f"meta-iterations run (the paper ran 60k). Per-run files: `{runs_dir}/`."]
     for group, experiments in table1.COLUMNS.items():
         lines += ["", f"**{group}**", "",
                   "| method | " + " | ".join(table1.LABELS[e] for e in experiments) + " |",
