@@ -58,9 +58,16 @@ def train_config(s: Settings, e: Experiment, iterations: int) -> training.TrainC
     )
 
 
+# Experiment fields that do not change the trained weights: the test protocol, and the
+# formulation, which computes the same function (tests/test_fewshot_models.py: tiled == loop) and
+# only moves rounding. Leaving them out lets a run switch to a faster form and still resume.
+NOT_IN_FINGERPRINT = ("formulation", "test_query_shots", "test_steps", "reported_step")
+
+
 def fingerprint(e: Experiment, m: Method, spec: RunSpec) -> str:
     """What a run's weights depend on. Not the budget: a longer run continues a shorter one's
     checkpoint, since iteration i's tasks depend only on (seed, i)."""
-    blob = json.dumps({"experiment": e, "method": m, "seed": spec.seed},
+    experiment = {k: v for k, v in dataclasses.asdict(e).items() if k not in NOT_IN_FINGERPRINT}
+    blob = json.dumps({"experiment": experiment, "method": m, "seed": spec.seed},
                       default=dataclasses.asdict, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

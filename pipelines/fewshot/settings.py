@@ -19,6 +19,8 @@ class Budget:
     log_every: int
     eval_tasks: int
     eval_batch: int  # test tasks fine-tuned together (memory)
+    # per-experiment caps that replace max_iterations, for settings cheap enough to run longer
+    experiment_iterations: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,8 +85,10 @@ class Settings:
     budget: Budget
     fewshot: FewShot
 
-    def iterations(self, experiment: Experiment) -> int:
-        cap = self.budget.max_iterations
+    def iterations(self, name: str) -> int:
+        """The iterations experiment `name` trains for under this profile."""
+        experiment = self.fewshot.experiments[name]
+        cap = self.budget.experiment_iterations.get(name, self.budget.max_iterations)
         return experiment.iterations if cap is None else min(cap, experiment.iterations)
 
 
@@ -99,6 +103,10 @@ def load(path: str | pathlib.Path = "params.yaml") -> Settings:
     budget = config.from_dict(Budget, p.fewshot_profiles[p.fewshot_profile],
                               f"{path}: fewshot_profiles.{p.fewshot_profile}")
     fewshot = config.from_dict(FewShot, p.fewshot, f"{path}: fewshot")
+    unknown = sorted(set(budget.experiment_iterations) - set(fewshot.experiments))
+    if unknown:
+        raise ConfigError(f"{path}: fewshot_profiles.{p.fewshot_profile}.experiment_iterations "
+                          f"names {unknown}, not under fewshot.experiments")
     for name, e in fewshot.experiments.items():
         if e.dataset not in ("omniglot", "miniimagenet") or e.model not in ("conv", "mlp"):
             raise ConfigError(f"{path}: fewshot.experiments.{name}: dataset must be omniglot or "

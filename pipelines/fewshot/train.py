@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     history = io.read_json(history_path) if history_path.exists() else []
     run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint)
 
-    total = s.iterations(e)
+    total = s.iterations(spec.experiment)
     params, curve, stats = method.init(spec.seed), [], {}
     done = {h["step"] for h in history}
     for target in [*range(s.budget.checkpoint_every, total, s.budget.checkpoint_every), total]:
