@@ -50,8 +50,7 @@ def query_metrics(method: Method, params, tasks, inner_lr: float, steps: int,
 
 def adapted_params(method: Method, params, split, info, inner_lr: float, steps: int):
     """The weights after 0..steps fine-tuning steps on one task's support set (for plots)."""
-    return inner_loop.adapt(method.task_loss, params, split, info, inner_lr, steps,
-                            keys=method.inner_keys(params))
+    return method.adapt(params, split, info, inner_lr, steps)
 
 
 @functools.cache
@@ -59,23 +58,21 @@ def _compiled_query_metrics(method: Method, steps: int):
     @tf.function(jit_compile=True)
     def fn(params, tasks, inner_lr):
         tiled = inner_loop.tile(params, tasks.support.x.shape[0])
-        trajectory = inner_loop.adapt(
-            method.task_loss, tiled, tasks.support, tasks.info, inner_lr, steps,
-            keys=method.inner_keys(params),
-        )
+        trajectory = method.adapt(tiled, tasks.support, tasks.info, inner_lr, steps)
         return (tf.stack([method.task_loss(p, tasks.query, tasks.info) for p in trajectory]),
                 tf.stack([method.score(p, tasks.query, tasks.info) for p in trajectory]))
 
     return fn
 
 
-def tune_inner_lr(method: Method, params, tasks, grid, steps: int) -> tuple[float, dict]:
+def tune_inner_lr(method: Method, params, tasks, grid, steps: int,
+                  batch: int | None = None) -> tuple[float, dict]:
     """The step size from `grid` with the lowest query loss on validation `tasks`, averaged over
     steps 1..steps (the paper's "automatically tuned step size" for fine-tuned baselines).
     Diverging step sizes score +inf. Returns (best, {lr: score})."""
     scores = {}
     for lr in grid:
-        losses = query_losses(method, params, tasks, lr, steps)[1:].mean(axis=1)
+        losses = query_losses(method, params, tasks, lr, steps, batch)[1:].mean(axis=1)
         scores[float(lr)] = float(losses.mean()) if np.all(np.isfinite(losses)) else float("inf")
     best = min(scores, key=scores.get)
     if not np.isfinite(scores[best]):

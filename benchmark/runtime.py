@@ -1,8 +1,9 @@
 """Process-wide TensorFlow settings for reproducible, fast runs on small CPUs.
 
-Measured on the project's 2-core machines (`mamlbench-speed`): the compiled meta-iteration is
-fastest on one thread (sinusoid MAML 0.51 ms vs 0.91 ms with two), because its ops are too small
-to split. The second core is better spent on a second run.
+Measured on the project's 2-core machines (`mamlbench-speed`, results/speed/): the compiled
+sinusoid meta-iteration is faster on one thread than on two, because its ops are too small to
+split, and the few-shot ones gain far less than 2x. So one thread is the default: the second
+core is better spent on a second run.
 """
 import os
 

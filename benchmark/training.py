@@ -122,7 +122,9 @@ def _compile_chunk(objective, sample, optimizer: Adam, config: TrainConfig, seed
             with tf.GradientTape() as tape:
                 tape.watch(params)
                 loss = objective(params, tasks)
-            grads = tape.gradient(loss, params)
+            # Weights the objective does not touch (a pretrained baseline's N-way layer) get a
+            # zero gradient, so Adam leaves them where they are.
+            grads = tape.gradient(loss, params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
             params, opt_state = optimizer.update(params, grads, opt_state)
             losses = tf.tensor_scatter_nd_update(losses, [[i]], [loss])
             return i + 1, params, opt_state, losses

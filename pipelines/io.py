@@ -31,11 +31,20 @@ def read_json(path: pathlib.Path):
     return json.loads(path.read_text())
 
 
+# What the pipeline itself writes: edits there say nothing about the code that made a result.
+GENERATED = ("results", "checkpoints", "dvc.lock", "README.md")
+
+
 def git_commit() -> str:
-    """The code version a result came from; '-dirty' when the work tree had uncommitted edits."""
+    """The code version a result came from; '-dirty' when files other than the pipeline's own
+    outputs (GENERATED) had uncommitted edits."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"],
-                             capture_output=True, text=True, check=True)
-        return out.stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+             *(f":(exclude){g}" for g in GENERATED)],
+            capture_output=True, text=True, check=True).stdout.strip()
+        return f"{head}-dirty" if changed else head
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

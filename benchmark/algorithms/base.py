@@ -1,16 +1,18 @@
 """The Method protocol: what training and evaluation need from MAML and from every baseline.
 
-Evaluation has no per-method branch: it tiles `params` over the test tasks, fine-tunes the
-`inner_keys` with `inner_loop.adapt` on `task_loss`, and reports `score` on the query set (the
-loss itself for regression, accuracy for classification). Methods differ only in how they
-predict (`predict`), what they train on (`training_loss`, or `fit` for methods whose training is
-not a stream of meta-batches), and which weights adapt.
+Evaluation has no per-method branch: it tiles `params` over the test tasks, calls `adapt` on the
+support set (by default: gradient steps on `task_loss` for the `inner_keys`, through
+`inner_loop.adapt`), and reports `score` on the query set (the loss itself for regression,
+accuracy for classification). Methods differ only in how they predict (`predict`), what they
+train on (`training_loss`, or `fit` for methods whose training is not a stream of meta-batches),
+which weights adapt, and (rarely: the nearest-neighbour baseline) how they adapt.
 """
 from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
 from benchmark import training
+from benchmark.algorithms import inner_loop
 from benchmark.models import Model, Params
 from benchmark.tasks.base import Split, Task
 
@@ -36,6 +38,12 @@ class Method:
 
     def init(self, seed: int) -> Params:
         return self.model.init(seed)
+
+    def adapt(self, params: Params, support: Split, info: dict, inner_lr, steps: int
+              ) -> list[Params]:
+        """The weights after 0..steps steps of test-time adaptation to `support`."""
+        return inner_loop.adapt(self.task_loss, params, support, info, inner_lr, steps,
+                                keys=self.inner_keys(params))
 
     def predict(self, params: Params, x: tf.Tensor, info: dict) -> tf.Tensor:
         return self.model.apply(params, x)

@@ -19,3 +19,6 @@ class Model:
     # Weights the inner loop never adapts; only the outer optimiser trains them (the reference's
     # batch-norm offsets, which live outside its `weights` dict).
     frozen: tuple[str, ...] = ()
+    # (params, x) -> the last hidden layer, what the output layer reads (None: not exposed);
+    # the nearest-neighbour baseline classifies with it
+    features: Callable[[Params, tf.Tensor], tf.Tensor] | None = None

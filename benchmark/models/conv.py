@@ -47,7 +47,7 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
         params["out/b"] = tf.zeros([ways])
         return params
 
-    def apply(params: Params, x: tf.Tensor) -> tf.Tensor:
+    def features_(params: Params, x: tf.Tensor) -> tf.Tensor:
         h = x
         for i in range(blocks):
             h = conv2d(h, params[f"conv{i}/w"], params[f"conv{i}/b"], stride=1 if max_pool else 2)
@@ -61,10 +61,13 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
             h = tf.reshape(h, tf.concat([tf.shape(h)[:-3], [features]], 0))
         else:
             h = tf.reduce_mean(h, axis=[-3, -2])
-        return dense(h, params["out/w"], params["out/b"])
+        return h
+
+    def apply(params: Params, x: tf.Tensor) -> tf.Tensor:
+        return dense(features_(params, x), params["out/w"], params["out/b"])
 
     frozen = tuple(f"bn{i}/beta" for i in range(blocks))
-    return Model(init=init, apply=apply, frozen=frozen)
+    return Model(init=init, apply=apply, frozen=frozen, features=features_)
 
 
 def mlp_bn(ways: int, dim_in: int, hidden: tuple[int, ...] = (256, 128, 64, 64),

@@ -58,3 +58,36 @@ class FewShotClassification:
                          tf.reshape(labels[:, :, lo:hi], [num_tasks, n, self.ways]))
 
         return Task(support=split(0, shots), query=split(shots, per_class), info={})
+
+
+class AllClassesBatches:
+    """Plain supervised batches over every class of a split (each rotation its own class when
+    the episodes rotate): what the pretrained baselines train on instead of episodes.
+
+    `sample(seed, num_tasks, shots, query_shots)` keeps the sampler protocol so that training
+    runs it like episodes: each "task" is `shots` random images of the split with one-hot labels
+    over all `num_classes` classes, in its support set; its query set is empty.
+    """
+
+    def __init__(self, episodes: FewShotClassification):
+        self.images, self.rotate, self.scale = episodes.images, episodes.rotate, episodes.scale
+        self.image_shape = episodes.image_shape
+        self.num_examples = episodes.num_examples
+        self.num_classes = episodes.num_classes * (4 if self.rotate else 1)
+
+    def sample(self, seed, num_tasks: int, shots: int, query_shots: int = 0) -> Task:
+        if query_shots:
+            raise ValueError("all-classes batches have no query set: query_shots must be 0")
+        s_class, s_ex = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        label = tf.random.stateless_uniform([num_tasks, shots], s_class, 0, self.num_classes,
+                                            tf.int32)
+        example = tf.random.stateless_uniform([num_tasks, shots], s_ex, 0, self.num_examples,
+                                              tf.int32)
+        if self.rotate:  # label = class * 4 + rotation
+            index = tf.stack([label // 4, label % 4, example], axis=-1)
+        else:
+            index = tf.stack([label, example], axis=-1)
+        x = tf.cast(tf.gather_nd(self.images, index), tf.float32) * self.scale
+        y = tf.one_hot(label, self.num_classes)
+        empty = Split(x[:, :0], y[:, :0])
+        return Task(support=Split(x, y), query=empty, info={})

@@ -33,11 +33,20 @@ def main(argv: list[str] | None = None) -> None:
                                          s.fewshot.test_seed, s.budget.eval_tasks, e.shots,
                                          e.test_query_shots)
     t0 = time.perf_counter()
-    _, accuracy = evaluation.query_metrics(method, params, tasks, e.inner_lr, e.test_steps,
+    if method.eval_inner_lr is None:
+        lr, lr_scores = evaluation.tune_inner_lr(method, params, build.validation_tasks(s, e),
+                                                 m.lr_grid, e.reported_step,
+                                                 batch=s.budget.eval_batch)
+        how = (f"tuned on {s.budget.validation_tasks} validation tasks (mean query loss over steps "
+               f"1..{e.reported_step})")
+    else:
+        lr, lr_scores, how = method.eval_inner_lr, None, "the method's own"
+    _, accuracy = evaluation.query_metrics(method, params, tasks, lr, e.test_steps,
                                            batch=s.budget.eval_batch)
     io.write_json(args.dir / "metrics.json", {
         "schema": 1, "experiment": spec.experiment, "method": spec.method, "seed": spec.seed,
-        "metric": "accuracy", "num_tasks": s.budget.eval_tasks, "inner_lr": e.inner_lr,
+        "metric": "accuracy", "num_tasks": s.budget.eval_tasks, "inner_lr": lr,
+        "inner_lr_choice": how, "lr_scores": lr_scores,
         "reported_step": e.reported_step, "eval_wall_time_s": round(time.perf_counter() - t0, 1),
         "train": {k: train[k] for k in ("iterations", "paper_iterations", "wall_time_s", "commit",
                                         "budget")},

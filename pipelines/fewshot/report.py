@@ -14,7 +14,8 @@ from benchmark.report import figures, readme, table1
 from pipelines.fewshot import settings
 
 README_START, README_END = "<!-- fewshot-table:start -->", "<!-- fewshot-table:end -->"
-METHODS = {"maml": "MAML", "fomaml": "MAML, first order", "context_vector": "context vector"}
+METHODS = {"maml": "MAML", "fomaml": "MAML, first order", "context_vector": "context vector",
+           "finetune": "fine-tuning baseline", "nearest_neighbour": "nearest-neighbour baseline"}
 
 
 def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
@@ -82,22 +83,19 @@ def table(cells: list[dict]) -> str:
                     it = ours["iterations"]
                     row.append(f"{ours['accuracy']:.1f} ± {ours['ci95']:.1f} (paper {ptxt}{gap}) "
                                f"· {f'{it / 1000:g}k' if it >= 1000 else it} it")
-                elif method == "context_vector" and paper is None:
-                    row.append("–")  # the paper ran it on Omniglot 5-way (conv) only
+                elif method not in table1.EVERY_SETTING and paper is None:
+                    row.append("–")  # a baseline the paper ran on other settings only
                 elif e.startswith("miniimagenet"):
                     row.append(f"needs images (paper {ptxt})")
                 else:
                     row.append(f"not run (paper {ptxt})")
-            lines.append(f"| {label} | " + " | ".join(row) + " |")
-        if group.startswith("MiniImageNet"):
-            for name, values in table1.MINIIMAGENET_BASELINES.items():
-                lines.append(f"| {name} (Ravi & Larochelle) | " + " | ".join(
-                    f"not run (paper {values[e][0]:.2f} ± {values[e][1]:.2f})" for e in experiments)
-                    + " |")
+            if any(cell != "–" for cell in row):
+                lines.append(f"| {label} | " + " | ".join(row) + " |")
     lines += ["", "\"needs images\": put the 60,000 MiniImageNet JPEGs in data/miniimagenet/images "
               "(see README), run `dvc repro miniimagenet_prepare`, then add the runs to "
               "`fewshot.runs` in params.yaml and `dvc repro`. \"not run\": the setting is defined "
-              "in params.yaml but not in `fewshot.runs` (budget; results/speed/ has its cost)."]
+              "in params.yaml but not in `fewshot.runs` (budget; results/speed/ has its cost). The "
+              "baselines' paper numbers are Ravi & Larochelle's, as Table 1 quotes them."]
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ class Budget:
     log_every: int
     eval_tasks: int
     eval_batch: int  # test tasks fine-tuned together (memory)
+    validation_tasks: int  # per learning-curve point, and for tuning test-time step sizes
     # per-experiment caps that replace max_iterations, for settings cheap enough to run longer
     experiment_iterations: dict[str, int] = dataclasses.field(default_factory=dict)
 
@@ -56,9 +57,15 @@ class Experiment:
 
 @dataclasses.dataclass(frozen=True)
 class Method:
-    algorithm: str  # maml | context_vector
+    algorithm: str  # maml | context_vector | finetune | nearest_neighbour
     first_order: bool = False
     context_channels: int = 0  # context_vector: extra input channels z
+    batch_size: int = 0  # finetune / nearest_neighbour: images per pretraining batch
+    lr_grid: tuple[float, ...] = ()  # finetune: test-time step sizes tried on validation tasks
+
+
+ALGORITHMS = ("maml", "context_vector", "finetune", "nearest_neighbour")
+PRETRAINED = ("finetune", "nearest_neighbour")  # trained on all classes, not on episodes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +118,16 @@ def load(path: str | pathlib.Path = "params.yaml") -> Settings:
         if e.dataset not in ("omniglot", "miniimagenet") or e.model not in ("conv", "mlp"):
             raise ConfigError(f"{path}: fewshot.experiments.{name}: dataset must be omniglot or "
                               f"miniimagenet and model conv or mlp, got {e.dataset}/{e.model}")
+    for name, m in fewshot.methods.items():
+        if m.algorithm not in ALGORITHMS:
+            raise ConfigError(f"{path}: fewshot.methods.{name}.algorithm is {m.algorithm!r}; "
+                              f"one of {ALGORITHMS}")
+        if m.algorithm in PRETRAINED and m.batch_size < 1:
+            raise ConfigError(f"{path}: fewshot.methods.{name} needs batch_size >= 1 (images per "
+                              "pretraining batch)")
+        if m.algorithm == "finetune" and not m.lr_grid:
+            raise ConfigError(f"{path}: fewshot.methods.{name} needs lr_grid, the test-time step "
+                              "sizes to tune on validation tasks")
     for name, r in fewshot.runs.items():
         if r.experiment not in fewshot.experiments or r.method not in fewshot.methods:
             raise ConfigError(f"{path}: fewshot.runs.{name} names experiment {r.experiment!r} / "

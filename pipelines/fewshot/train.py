@@ -14,9 +14,6 @@ import pathlib
 from benchmark import runtime
 from pipelines import io
 
-VALIDATION_TASKS = 100  # per curve point, from the validation classes
-VALIDATION_STREAM_SEED = 2
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -34,9 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     s = settings.load(args.params)
     spec, e, m = settings.run(s, args.run)
     method = build.method(e, m)
-    train, val = build.distribution(e, "train"), build.distribution(e, "val")
-    val_tasks = evaluation.sample_eval_tasks(val, evaluation.VALIDATION_STREAM, VALIDATION_STREAM_SEED,
-                                             VALIDATION_TASKS, e.shots, e.test_query_shots)
+    train, val_tasks = build.training_data(e, m), build.validation_tasks(s, e)
     fingerprint = build.fingerprint(e, m, spec)
     # Per profile: a smoke run never picks up a long run's weights; within a profile a larger
     # budget continues the checkpoint (iteration i's tasks depend only on (seed, i)).
@@ -49,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     params, curve, stats = method.init(spec.seed), [], {}
     done = {h["step"] for h in history}
     for target in [*range(s.budget.checkpoint_every, total, s.budget.checkpoint_every), total]:
-        config = build.train_config(s, e, target)
+        config = build.train_config(s, e, m, target)
         params, curve, stats = method.fit(params, train.sample, config, run)
         if stats["iterations"] not in done:
             _, acc = evaluation.query_metrics(method, params, val_tasks, e.inner_lr, e.reported_step,
@@ -58,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             done.add(stats["iterations"])
             io.write_json(history_path, history)
             run.log(f"validation accuracy after {stats['iterations']} iterations: "
-                    f"{history[-1]['val_accuracy']:.4f} ({VALIDATION_TASKS} tasks, "
+                    f"{history[-1]['val_accuracy']:.4f} ({s.budget.validation_tasks} tasks, "
                     f"{e.reported_step} steps)")
 
     io.save_params(params, args.out / "model.npz")
