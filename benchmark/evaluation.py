@@ -5,6 +5,7 @@ same K support points reused at every gradient step, the query loss after 0..`st
 reported as mean and 95% CI over tasks.
 """
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -78,3 +79,17 @@ def tune_inner_lr(method: Method, params, tasks, grid, steps: int,
     if not np.isfinite(scores[best]):
         raise FloatingPointError(f"every step size in {list(grid)} diverged for {method.name}")
     return best, scores
+
+
+def choose_inner_lr(method: Method, params, validation_tasks: Callable[[], object], grid,
+                  steps: int, batch: int | None = None) -> tuple[float, dict | None, str]:
+    """The step size test-time fine-tuning uses: the method's own (MAML: its training alpha) or,
+    for methods without one (`eval_inner_lr` None), the best of `grid` on the tasks that
+    `validation_tasks()` samples. Returns (step size, {candidate: score} or None, how chosen)."""
+    if method.eval_inner_lr is not None:
+        return method.eval_inner_lr, None, "the method's own"
+    tasks = validation_tasks()
+    lr, scores = tune_inner_lr(method, params, tasks, grid, steps, batch)
+    n = tasks.support.x.shape[0]
+    return lr, scores, f"tuned on {n} validation tasks (mean query loss over steps 1..{steps})"
+

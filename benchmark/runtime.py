@@ -4,19 +4,31 @@ Measured on the project's 2-core machines (`mamlbench-speed`, results/speed/): t
 sinusoid meta-iteration is faster on one thread than on two, because its ops are too small to
 split, and the few-shot ones gain far less than 2x. So one thread is the default: the second
 core is better spent on a second run.
+
+Kernel library: TensorFlow uses oneDNN's kernels only on CPUs it deems made for them (AVX-512
+and up); on these AVX2 machines it falls back to Eigen's. oneDNN's convolutions and batch norm
+halve MiniImageNet's meta-iteration here but slow Omniglot's small strided convs, so each
+few-shot experiment says which it wants (`onednn` in params.yaml). The choice must be made
+before TensorFlow is imported, hence this module imports it only inside `configure`.
 """
 import os
-
-import tensorflow as tf
+import sys
 
 _configured = False
 
 
-def configure(threads: int | None = None) -> None:
-    """Call once, before any TF op runs. Threads: argument, else $MAMLBENCH_THREADS, else 1."""
+def configure(threads: int | None = None, onednn: bool | None = None) -> None:
+    """Call once, before any TF op runs. Threads: argument, else $MAMLBENCH_THREADS, else 1.
+    onednn: True/False force TensorFlow's oneDNN kernels on/off, None keeps TF's default; it
+    only takes effect if TensorFlow is not imported yet (a stage's entry point calls this first).
+    """
     global _configured
     if _configured:
         return
+    if onednn is not None and "tensorflow" not in sys.modules:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
+    import tensorflow as tf
+
     threads = threads or int(os.environ.get("MAMLBENCH_THREADS", "1"))
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)

@@ -8,6 +8,8 @@ its own:
   formulation  tiled (weights tiled on a task axis, batched matmuls) | loop (Python loop over tasks)
   xla          compiled with XLA (jit_compile) or as a plain TF graph
   per_call     meta-iterations per compiled call (1, or many: tasks are sampled inside the call)
+  onednn       few-shot: TensorFlow's oneDNN kernels and fused batch norm, or Eigen's kernels
+               (default: the experiment's params.yaml choice; null for the sinusoid: TF's own)
 It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
 warm-up call that includes compilation.
 """
@@ -25,11 +27,15 @@ import time
 
 
 def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int,
-            repeats: int, experiment: str = "sinusoid") -> dict:
-    """Time one configuration in this process."""
+            repeats: int, experiment: str = "sinusoid", onednn: bool | None = None) -> dict:
+    """Time one configuration in this process. onednn None: the experiment's own choice."""
     from benchmark import runtime
 
-    runtime.configure(threads)
+    if onednn is None and experiment != "sinusoid":
+        from pipelines.fewshot import settings
+
+        onednn = settings.load().fewshot.experiments[experiment].onednn
+    runtime.configure(threads, onednn=onednn)
     import tensorflow as tf
 
     from benchmark import training
@@ -53,7 +59,7 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
         times.append(time.perf_counter() - t0)
     row = {
         "experiment": experiment, "order": order, "formulation": formulation, "xla": xla,
-        "per_call": per_call, "threads": threads,
+        "per_call": per_call, "threads": threads, "onednn": onednn,
         "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
         "warmup_s": round(warmup, 2), "calls_timed": repeats,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -105,20 +111,26 @@ def _setup(experiment: str, order: str, formulation: str, xla: bool, per_call: i
     return method, dist.sample, config
 
 
-FEWSHOT_GRID = [  # (experiment, order, formulation, xla): the paper configs in their fast forms
-    ("omniglot_5w1s", "second", "tiled", True), ("omniglot_5w1s", "first", "tiled", True),
-    ("omniglot_5w1s", "second", "loop", False), ("omniglot_5w1s", "first", "loop", False),
-    ("miniimagenet_5w1s", "second", "loop", False), ("miniimagenet_5w1s", "first", "loop", False),
-    ("omniglot_5w1s_mlp", "second", "tiled", True), ("omniglot_5w5s", "second", "tiled", True),
-    ("omniglot_20w1s", "second", "tiled", True), ("omniglot_20w5s", "second", "tiled", True),
-    ("miniimagenet_5w5s", "second", "loop", False),
+FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the experiment's)
+    ("omniglot_5w1s", "second", "tiled", True, None), ("omniglot_5w1s", "first", "tiled", True, None),
+    ("omniglot_5w1s", "second", "loop", False, None), ("omniglot_5w1s", "first", "loop", False, None),
+    ("omniglot_5w1s", "second", "loop", False, True),
+    ("miniimagenet_5w1s", "second", "loop", False, None),
+    ("miniimagenet_5w1s", "first", "loop", False, None),
+    ("miniimagenet_5w1s", "second", "loop", False, False),
+    ("omniglot_5w1s_mlp", "second", "tiled", True, None),
+    ("omniglot_5w5s", "second", "tiled", True, None),
+    ("omniglot_20w1s", "second", "tiled", True, None),
+    ("omniglot_20w5s", "second", "tiled", True, None),
+    ("miniimagenet_5w5s", "second", "loop", False, None),
 ]
 
 
 def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     if experiment == "fewshot":
-        return [{"experiment": e, "order": o, "formulation": f, "xla": x, "per_call": 3,
-                 "threads": 1} for e, o, f, x in FEWSHOT_GRID[: 1 if quick else None]]
+        return [{"experiment": e, "order": o, "formulation": f, "xla": x, "onednn": d,
+                 "per_call": 3, "threads": 1}
+                for e, o, f, x, d in FEWSHOT_GRID[: 1 if quick else None]]
     rows = []
     for order, (formulation, xla, per_call) in itertools.product(
         ("second", "first"),
@@ -156,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     args.quick = args.quick or args.profile == "smoke"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     results = []
-    print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} "
+    print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} {'it/call':>7} {'thr':>3} "
           f"{'ms/it':>8} {'peak MB':>8} {'sampler ms':>10}")
     for cfg in grid(args.quick, args.experiment):
         out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", json.dumps(cfg)],
@@ -165,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append(r)
         sampler = r.get("sampler_ms_per_meta_batch")
         print(f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
+              f"{str(r['onednn']):5} "
               f"{r['per_call']:>7} {r['threads']:>3} {r['ms_per_iteration']:>8.3f} "
               f"{r['peak_rss_mb']:>8.0f} {'' if sampler is None else f'{sampler:.2f}':>10}",
               flush=True)

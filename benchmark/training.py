@@ -67,7 +67,7 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
         "params": params, "opt": optimizer.init(params), "iteration": 0,
         "losses": np.zeros([0], np.float32), "wall_time": 0.0,
     }
-    if state["iteration"]:
+    if 0 < state["iteration"] < config.iterations:  # (a finished segment resumes silently)
         run.log(f"resuming from iteration {state['iteration']} ({run.resume_path})")
     params, opt_state, it = state["params"], state["opt"], state["iteration"]
     losses, wall = [state["losses"]], state["wall_time"]

@@ -33,13 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     by_shots = {}
     for k in e.shots:
         q = e.query_shots or k
-        if method.eval_inner_lr is None:
-            val = evaluation.sample_eval_tasks(dist, evaluation.VALIDATION_STREAM,
-                                               e.validation_seed, p.budget.validation_tasks, k, q)
-            lr, scores = evaluation.tune_inner_lr(method, params, val, e.lr_grid, e.steps)
-            how = "tuned on validation tasks (mean query MSE over steps 1..steps)"
-        else:
-            lr, scores, how = method.eval_inner_lr, None, "fixed"
+        lr, scores, how = evaluation.choose_inner_lr(
+            method, params, lambda k=k, q=q: evaluation.sample_eval_tasks(
+                dist, evaluation.VALIDATION_STREAM, e.validation_seed, p.budget.validation_tasks,
+                k, q),
+            e.lr_grid, e.steps)
         test = evaluation.sample_eval_tasks(dist, evaluation.TEST_STREAM, e.test_seed,
                                             p.budget.eval_tasks, k, q)
         _, losses = evaluation.query_metrics(method, params, test, lr, e.steps)  # score = MSE

@@ -59,6 +59,28 @@ def test_im2col_and_native_conv_formulations_agree(name, images64):
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-9, atol=1e-12, err_msg=k)
 
 
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fused_batch_norm_matches_the_float64_reference(name, images64):
+    """The loop form in float32 with TF's fused batch-norm kernel (what `onednn: true` runs)
+    gives the second-order meta-gradient of the float64 composite form."""
+    fused_model = {"strided": lambda: conv4(WAYS, 8, 1, 4, False, 2, fused_batch_norm=True),
+                   "max_pool": lambda: conv4(WAYS, 8, 1, 4, True, 2, fused_batch_norm=True),
+                   "mlp": lambda: mlp_bn(WAYS, 64, (6, 5), fused_batch_norm=True)}[name]()
+    fused = Maml(fused_model, losses.scaled_xent(SHOTS), MamlConfig(0.1, 2, False, "loop"))
+    reference = _maml(name)
+    params = reference.init(0)
+    tasks32 = tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), images64)
+    l64, g64 = _grad(reference, params, images64)
+    l32, g32 = _grad(fused, {k: tf.cast(v, tf.float32) for k, v in params.items()}, tasks32)
+    np.testing.assert_allclose(l32, l64, rtol=1e-5)
+    for k in params:
+        scale = float(tf.reduce_max(tf.abs(g64[k])))
+        if k.endswith("/b") and not k.startswith("out"):
+            assert float(tf.reduce_max(tf.abs(g32[k]))) < 1e-5, k  # cancelled by batch norm
+            continue
+        np.testing.assert_allclose(g32[k], g64[k], rtol=0, atol=1e-4 * scale + 1e-7, err_msg=k)
+
+
 @pytest.mark.parametrize("name", ["strided", "mlp"])
 def test_second_order_gradient_matches_finite_differences(name, images64):
     method = _maml(name)

@@ -21,7 +21,7 @@ def _glorot_uniform(shape, fan_in: int, fan_out: int, seed) -> tf.Tensor:
 
 
 def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: bool,
-          blocks: int = 4) -> Model:
+          blocks: int = 4, fused_batch_norm: bool = False) -> Model:
     """`blocks` × [3×3 conv, batch norm, ReLU] then a linear layer to `ways` logits.
 
     max_pool=False (Omniglot): stride-2 convs, then the spatial mean -> `filters` features.
@@ -29,6 +29,7 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
     flattened map (5·5·32 = 800 features at 84×84). Init as the reference: Xavier-uniform
     kernels, zero biases, final weights normal(std 1). The conv bias is kept although batch norm
     cancels it, as in the reference (its gradient must then be 0: a test checks it).
+    `fused_batch_norm`: see `layers.batch_norm` (the same function, other kernels).
     """
     size = image_size
     for _ in range(blocks):
@@ -51,7 +52,7 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
         h = x
         for i in range(blocks):
             h = conv2d(h, params[f"conv{i}/w"], params[f"conv{i}/b"], stride=1 if max_pool else 2)
-            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], IMAGE_AXES))
+            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], IMAGE_AXES, fused_batch_norm))
             if max_pool:
                 lead = tf.shape(h)[:-3]
                 pooled = tf.nn.max_pool2d(tf.reshape(h, tf.concat([[-1], tf.shape(h)[-3:]], 0)),
@@ -71,7 +72,7 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
 
 
 def mlp_bn(ways: int, dim_in: int, hidden: tuple[int, ...] = (256, 128, 64, 64),
-           init_std: float = 0.01) -> Model:
+           init_std: float = 0.01, fused_batch_norm: bool = False) -> Model:
     """The non-conv classifier: flattened input, `hidden` × [linear, batch norm, ReLU], linear.
     Init as the reference's FC net: truncated normal(std 0.01) weights, zero biases."""
     sizes = [dim_in, *hidden]
@@ -92,7 +93,7 @@ def mlp_bn(ways: int, dim_in: int, hidden: tuple[int, ...] = (256, 128, 64, 64),
         h = tf.reshape(x, tf.concat([tf.shape(x)[:-3], [dim_in]], 0))  # [..., B, H, W, C] -> [..., B, D]
         for i in range(len(hidden)):
             h = dense(h, params[f"fc{i}/w"], params[f"fc{i}/b"])
-            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], VECTOR_AXES))
+            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], VECTOR_AXES, fused_batch_norm))
         return dense(h, params["out/w"], params["out/b"])
 
     return Model(init=init, apply=apply, frozen=tuple(f"bn{i}/beta" for i in range(len(hidden))))

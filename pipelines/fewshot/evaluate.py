@@ -10,7 +10,7 @@ import pathlib
 import time
 
 from benchmark import metrics, runtime
-from pipelines import io
+from pipelines.fewshot import settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,12 +20,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", type=pathlib.Path, default=pathlib.Path("params.yaml"))
     args = parser.parse_args(argv)
 
-    runtime.configure()
-    from benchmark import evaluation
-    from pipelines.fewshot import build, settings
-
     s = settings.load(args.params)
     spec, e, m = settings.run(s, args.run)
+    runtime.configure(onednn=e.onednn)  # before TensorFlow is imported
+    from benchmark import evaluation
+    from pipelines import io
+    from pipelines.fewshot import build
+
     method = build.method(e, m)
     params = io.load_params(args.dir / "model.npz")
     train = io.read_json(args.dir / "train.json")
@@ -33,14 +34,9 @@ def main(argv: list[str] | None = None) -> None:
                                          s.fewshot.test_seed, s.budget.eval_tasks, e.shots,
                                          e.test_query_shots)
     t0 = time.perf_counter()
-    if method.eval_inner_lr is None:
-        lr, lr_scores = evaluation.tune_inner_lr(method, params, build.validation_tasks(s, e),
-                                                 m.lr_grid, e.reported_step,
-                                                 batch=s.budget.eval_batch)
-        how = (f"tuned on {s.budget.validation_tasks} validation tasks (mean query loss over steps "
-               f"1..{e.reported_step})")
-    else:
-        lr, lr_scores, how = method.eval_inner_lr, None, "the method's own"
+    lr, lr_scores, how = evaluation.choose_inner_lr(method, params,
+                                                  lambda: build.validation_tasks(s, e), m.lr_grid,
+                                                  e.reported_step, batch=s.budget.eval_batch)
     _, accuracy = evaluation.query_metrics(method, params, tasks, lr, e.test_steps,
                                            batch=s.budget.eval_batch)
     io.write_json(args.dir / "metrics.json", {

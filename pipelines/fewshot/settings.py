@@ -53,6 +53,9 @@ class Experiment:
     clip_value: float | None
     filters: int
     formulation: str  # tiled | loop (see MamlConfig)
+    # TensorFlow's oneDNN kernels instead of Eigen's (benchmark.runtime), with the fused
+    # batch-norm kernel (benchmark.models.layers.batch_norm): the same function, other kernels
+    onednn: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

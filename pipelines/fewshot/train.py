@@ -12,7 +12,7 @@ import dataclasses
 import pathlib
 
 from benchmark import runtime
-from pipelines import io
+from pipelines.fewshot import settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,12 +24,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="TF threads (default: runtime's)")
     args = parser.parse_args(argv)
 
-    runtime.configure(args.threads)
-    from benchmark import evaluation, training
-    from pipelines.fewshot import build, settings
-
     s = settings.load(args.params)
     spec, e, m = settings.run(s, args.run)
+    runtime.configure(args.threads, onednn=e.onednn)  # before TensorFlow is imported
+    from benchmark import evaluation, training
+    from pipelines import io
+    from pipelines.fewshot import build
+
     method = build.method(e, m)
     train, val_tasks = build.training_data(e, m), build.validation_tasks(s, e)
     fingerprint = build.fingerprint(e, m, spec)
@@ -47,7 +48,10 @@ def main(argv: list[str] | None = None) -> None:
         config = build.train_config(s, e, m, target)
         params, curve, stats = method.fit(params, train.sample, config, run)
         if stats["iterations"] not in done:
-            _, acc = evaluation.query_metrics(method, params, val_tasks, e.inner_lr, e.reported_step,
+            # The step size the test uses (fine-tuning baseline: tuned on these tasks).
+            lr, _, _ = evaluation.choose_inner_lr(method, params, lambda: val_tasks, m.lr_grid,
+                                                  e.reported_step, batch=s.budget.eval_batch)
+            _, acc = evaluation.query_metrics(method, params, val_tasks, lr, e.reported_step,
                                               batch=s.budget.eval_batch)
             history.append({"step": stats["iterations"], "val_accuracy": float(acc[-1].mean())})
             done.add(stats["iterations"])
