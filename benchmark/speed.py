@@ -12,6 +12,11 @@ its own:
                (default: the experiment's params.yaml choice; null for the sinusoid: TF's own)
 It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
 warm-up call that includes compilation.
+
+Roofline: each row also counts the FLOPs of one meta-iteration (`flops.per_iteration`: the dots
+of XLA's optimised HLO for the tiled form of the same objective), and the run measures this
+machine's float32 matmul peak per thread. The last columns give the GFLOP/s a row reaches, and
+the floor: the time that FLOP count takes at the peak of every core, which no formulation beats.
 """
 import argparse
 import itertools
@@ -38,7 +43,7 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
     runtime.configure(threads, onednn=onednn)
     import tensorflow as tf
 
-    from benchmark import training
+    from benchmark import flops, training
     from benchmark.optim import Adam
 
     method, sample, config = _setup(experiment, order, formulation, xla, per_call)
@@ -57,12 +62,16 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
                                        per_call)
         losses_.numpy()
         times.append(time.perf_counter() - t0)
+    ms = 1e3 * statistics.median(times) / per_call
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the count
+    tiled, tiled_sample, tiled_config = _setup(experiment, order, "tiled", True, 1)
+    gflop = flops.per_iteration(tiled.training_loss, tiled.init(0), tiled_sample,
+                                tiled_config) / 1e9
     row = {
         "experiment": experiment, "order": order, "formulation": formulation, "xla": xla,
         "per_call": per_call, "threads": threads, "onednn": onednn,
-        "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
-        "warmup_s": round(warmup, 2), "calls_timed": repeats,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "ms_per_iteration": ms, "warmup_s": round(warmup, 2), "calls_timed": repeats,
+        "peak_rss_mb": peak_rss_mb, "gflop_per_iteration": gflop, "gflop_per_s": gflop / ms * 1e3,
     }
     if experiment != "sinusoid":  # the input pipeline on its own: is training waiting on it?
         sampler = tf.function(lambda seed: sample(seed, config.meta_batch_size, config.shots,
@@ -156,6 +165,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one config, JSON in/out
     args = parser.parse_args(argv)
 
+    if args.one == "matmul_peak":
+        from benchmark import flops, runtime
+
+        runtime.configure(1)
+        print(json.dumps({"matmul_gflop_per_s_per_thread": flops.matmul_peak()}))
+        return
     if args.one:
         cfg = json.loads(args.one)
         if cfg.get("experiment", "sinusoid") != "sinusoid":
@@ -167,19 +182,30 @@ def main(argv: list[str] | None = None) -> None:
 
     args.quick = args.quick or args.profile == "smoke"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+    def run_one(one: str) -> dict:
+        out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", one],
+                             capture_output=True, text=True, env=env, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    peak = run_one("matmul_peak")["matmul_gflop_per_s_per_thread"]
+    cores = os.cpu_count()
+    print(f"float32 matmul peak: {peak:.1f} GFLOP/s per thread (2048x2048); floor: the "
+          f"meta-iteration's FLOPs at {cores} x that peak")
     results = []
     print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} {'it/call':>7} {'thr':>3} "
-          f"{'ms/it':>8} {'peak MB':>8} {'sampler ms':>10}")
+          f"{'ms/it':>8} {'peak MB':>8} {'sampler ms':>10} {'GFLOP/it':>9} {'GFLOP/s':>8} "
+          f"{'floor ms':>8}")
     for cfg in grid(args.quick, args.experiment):
-        out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", json.dumps(cfg)],
-                             capture_output=True, text=True, env=env, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_one(json.dumps(cfg))
+        r["floor_ms"] = r["gflop_per_iteration"] / (cores * peak) * 1e3
         results.append(r)
         sampler = r.get("sampler_ms_per_meta_batch")
         print(f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
               f"{str(r['onednn']):5} "
               f"{r['per_call']:>7} {r['threads']:>3} {r['ms_per_iteration']:>8.3f} "
-              f"{r['peak_rss_mb']:>8.0f} {'' if sampler is None else f'{sampler:.2f}':>10}",
+              f"{r['peak_rss_mb']:>8.0f} {'' if sampler is None else f'{sampler:.2f}':>10} "
+              f"{r['gflop_per_iteration']:>9.4f} {r['gflop_per_s']:>8.1f} {r['floor_ms']:>8.3f}",
               flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
                        if args.experiment == "sinusoid" else
                        "few-shot paper configs of params.yaml, synthetic images"),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "processor": platform.machine()},
+                        "processor": platform.machine(),
+                        "matmul_gflop_per_s_per_thread": peak},
             "profile": args.profile, "quick": args.quick, "results": results,
         }, indent=1) + "\n")
 
