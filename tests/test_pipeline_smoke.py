@@ -27,7 +27,10 @@ def test_smoke_pipeline_produces_every_output(tmp_path):
     assert "| maml |" in (dest / "README.md").read_text()  # the headline table was generated
     assert (dest / "dvc.lock").exists()
     speed = json.loads((dest / "results/speed/sinusoid.json").read_text())
-    assert speed["quick"] and all(r["ms_per_iteration"] > 0 for r in speed["results"])
+    assert speed["quick"] and all(r["ms_per_iteration"] > 0 and r["gflop_per_iteration"] > 0
+                                  for r in speed["results"])
+    assert "| sinusoid, second order |" in (dest / "results/speed/speed.md").read_text()
+    assert "| Omniglot 5w1s, second order |" in (dest / "README.md").read_text()
 
     fewshot = json.loads((dest / "results/fewshot/summary.json").read_text())
     assert fewshot["profile"] == "smoke"

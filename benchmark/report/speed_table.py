@@ -1,0 +1,71 @@
+"""The speed table: our fastest meta-iteration per paper config next to the project's targets, the
+fastest correct public implementation measured on these machines, and the FLOP floor.
+
+The targets and the public implementations' times are the issues' measurements on the same 2-core
+machines (issue 3: sinusoid; issue 4: few-shot); our times and floors come from
+results/speed/*.json (`benchmark.speed`).
+"""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    label: str
+    experiment: str
+    order: str
+    target_ms: float | None  # the issue's target (None: it sets none)
+    peer_ms: float | None  # the fastest correct public implementation (None: not measured)
+    peer: str
+
+
+REFERENCES = [
+    Reference("sinusoid, second order", "sinusoid", "second", 0.3, 0.32, "JAX vmap+jit"),
+    Reference("sinusoid, first order", "sinusoid", "first", None, None, "not measured"),
+    Reference("Omniglot 5w1s, second order", "omniglot_5w1s", "second", 60, 250,
+              "learn2learn / JAX unrolled"),
+    Reference("Omniglot 5w1s, first order", "omniglot_5w1s", "first", 40, 57, "JAX unrolled"),
+    Reference("MiniImageNet 5w1s, second order", "miniimagenet_5w1s", "second", 800, 1590,
+              "torch.func loop"),
+]
+
+
+def rows(results: list[dict]) -> list[dict]:
+    """Per reference config: our fastest row of the speed benchmark, with its roofline."""
+    out = []
+    for ref in REFERENCES:
+        ours = [r for r in results if r["experiment"] == ref.experiment and r["order"] == ref.order]
+        if not ours:
+            continue
+        best = min(ours, key=lambda r: r["ms_per_iteration"])
+        out.append({"reference": ref, "best": best})
+    return out
+
+
+def markdown(results: list[dict], matmul_peak: float, cores: int) -> str:
+    lines = [
+        "| config (paper's) | ours, ms/it | how | target | fastest correct peer | "
+        "GFLOP/it | floor, ms | ours / floor |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows(results):
+        ref, r = row["reference"], row["best"]
+        how = (f"{r['formulation']}{' + XLA' if r['xla'] else ''}, {r['threads']} thread"
+               f"{'s' if r['threads'] > 1 else ''}{', oneDNN' if r.get('onednn') else ''}")
+        peer = "—" if ref.peer_ms is None else f"{_ms(ref.peer_ms)} ({ref.peer})"
+        target = "—" if ref.target_ms is None else f"≤ {_ms(ref.target_ms)}"
+        floor = r["gflop_per_iteration"] / (cores * matmul_peak) * 1e3
+        lines.append(
+            f"| {ref.label} | {_ms(r['ms_per_iteration'])} | {how} | {target} | "
+            f"{peer} | {r['gflop_per_iteration']:.3g} | {_ms(floor)} | "
+            f"{r['ms_per_iteration'] / floor:.1f}× |")
+    lines.append("")
+    lines.append(
+        f"Floor: the meta-iteration's FLOPs (dots and convolutions of XLA's optimised HLO) at "
+        f"{cores} cores × {matmul_peak:.0f} GFLOP/s, the float32 matmul peak measured per thread "
+        f"(2048×2048). A target below its floor cannot be met in float32 on these machines. "
+        f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/).")
+    return "\n".join(lines)
+
+
+def _ms(ms: float) -> str:
+    return f"{ms:.3g} ms" if ms < 10 else f"{ms:.0f} ms"

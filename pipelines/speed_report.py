@@ -1,0 +1,37 @@
+"""DVC stage `speed_report`: our fastest meta-iteration per paper config vs targets, public
+implementations and the FLOP floor (results/speed/speed.md, and README.md between its markers).
+Imports no TensorFlow."""
+import argparse
+import json
+import pathlib
+
+from benchmark.report import readme, speed_table
+
+README_START, README_END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("results", nargs="+", type=pathlib.Path, help="benchmark.speed JSON files")
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--readme", type=pathlib.Path)
+    args = parser.parse_args(argv)
+
+    runs = [json.loads(p.read_text()) for p in args.results]
+    missing = [str(p) for p, r in zip(args.results, runs, strict=True)
+               if "matmul_gflop_per_s_per_thread" not in r["machine"]]
+    if missing:
+        raise SystemExit(f"{', '.join(missing)}: written before the roofline was measured; "
+                         "run `dvc repro speed speed_fewshot` again")
+    peak = max(r["machine"]["matmul_gflop_per_s_per_thread"] for r in runs)  # the strict floor
+    cores = min(r["machine"]["cpus"] for r in runs)
+    table = speed_table.markdown([row for r in runs for row in r["results"]], peak, cores)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(table + "\n")
+    if args.readme:
+        readme.refresh_block(args.readme, table, README_START, README_END)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
