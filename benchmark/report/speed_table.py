@@ -61,8 +61,10 @@ def markdown(results: list[dict], matmul_peak: float, cores: int) -> str:
     lines.append("")
     lines.append(
         f"Floor: the meta-iteration's FLOPs (dots and convolutions of XLA's optimised HLO) at "
-        f"{cores} cores × {matmul_peak:.0f} GFLOP/s, the float32 matmul peak measured per thread "
-        f"(2048×2048). A target below its floor cannot be met in float32 on these machines. "
+        f"{cores} cores × {matmul_peak:.0f} GFLOP/s, the float32 matmul peak measured on one "
+        f"thread (2048×2048). Both cores together reach less than {cores} × that (they share "
+        f"power and memory), so the true floor is higher and this one is optimistic: a target "
+        f"below it cannot be met in float32 on these machines. "
         f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/).")
     return "\n".join(lines)
 
