@@ -3,18 +3,21 @@
 `per_iteration` counts what one meta-iteration must compute, the objective and its gradient with
 respect to the weights, from XLA's optimised HLO: 2·M·N·K for every dot and 2 multiply-adds per
 kernel tap for every convolution (with per-task weights, convolutions are im2col dots). Element-
-wise work is left out, so the count is a lower bound and the floor it gives is optimistic.
+wise work is left out, so the count is a lower bound and the floor it gives (`floor_ms`, at the
+float32 matmul peak of all cores together, `matmul_peak`) is optimistic.
+TensorFlow is imported inside the functions that run it, so a report can use `floor_ms` without it.
 """
+import math
 import re
 import time
-
-import tensorflow as tf
 
 _INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%(\S+) = (\w+)\[([\d,]*)\]\S* (\w[\w-]*)\((.*)$")
 
 
 def per_iteration(objective, params, sample, config) -> float:
     """FLOPs of `objective(params, tasks)` and its gradient on one meta-batch of `sample`."""
+    import tensorflow as tf
+
     tasks = sample(tf.constant([0, 0], tf.int64), config.meta_batch_size, config.shots,
                    config.query_shots)
 
@@ -40,34 +43,37 @@ def hlo_flops(hlo: str) -> float:
         m = _INSTRUCTION.match(line)
         if not m or m.group(4) not in ("dot", "convolution"):
             continue
-        out = _product(shapes[m.group(1)])
+        out = math.prod(shapes[m.group(1)])
         operands = re.findall(r"%([\w.\-]+)", m.group(5).split(")")[0])
         lhs, rhs = shapes[operands[0]], shapes[operands[1]]
         if m.group(4) == "dot":
             contracting = re.search(r"lhs_contracting_dims=\{([\d,]*)\}", line).group(1)
-            k = _product([lhs[int(d)] for d in contracting.split(",") if d])
+            k = math.prod([lhs[int(d)] for d in contracting.split(",") if d])
             total += 2.0 * out * k
         else:  # per output element: every kernel tap of every input feature of its group
             rhs_labels = re.search(r"dim_labels=\w+_(\w+)->", line).group(1)
-            total += 2.0 * out * _product(rhs) / rhs[rhs_labels.index("o")]
+            total += 2.0 * out * math.prod(rhs) / rhs[rhs_labels.index("o")]
     return total
 
 
-def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
-    """GFLOP/s of a float32 size x size matmul with TensorFlow's threads as configured."""
-    a = tf.random.stateless_normal([size, size], seed=[0, 1])
-    b = tf.random.stateless_normal([size, size], seed=[0, 2])
-    tf.linalg.matmul(a, b).numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def floor_ms(gflop_per_iteration: float, peak_gflop_per_s: float) -> float:
+    """The roofline floor: ms that a meta-iteration's FLOPs take at the machine's matmul peak."""
+    return gflop_per_iteration / peak_gflop_per_s * 1e3
+
+
+def matmul_peak(sizes: tuple[int, ...] = (2048, 4096), repeats: int = 5) -> float:
+    """Best GFLOP/s of float32 square matmuls of these sizes, with TensorFlow's threads as
+    configured (set them with `runtime.configure` first: the floor uses every core together)."""
+    import tensorflow as tf
+
+    best = 0.0
+    for size in sizes:
+        a = tf.random.stateless_normal([size, size], seed=[0, 1])
+        b = tf.random.stateless_normal([size, size], seed=[0, 2])
         tf.linalg.matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * size**3 / best / 1e9
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            tf.linalg.matmul(a, b).numpy()
+            best = max(best, 2.0 * size**3 / (time.perf_counter() - t0) / 1e9)
+    return best
 
-
-def _product(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n

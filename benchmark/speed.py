@@ -13,10 +13,11 @@ its own:
 It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
 warm-up call that includes compilation.
 
-Roofline: each row also counts the FLOPs of one meta-iteration (`flops.per_iteration`: the dots
-of XLA's optimised HLO for the tiled form of the same objective), and the run measures this
-machine's float32 matmul peak per thread. The last columns give the GFLOP/s a row reaches, and
-the floor: the time that FLOP count takes at the peak of every core, which no formulation beats.
+Roofline: each (experiment, order) has its FLOPs per meta-iteration counted once
+(`flops.per_iteration`: the dots and convolutions of XLA's optimised HLO for the tiled form of
+the same objective), and the run measures this machine's float32 matmul peak, on one thread and
+on every core together. The last columns give the GFLOP/s a row reaches, and the floor: the time
+that FLOP count takes at the all-core peak, which no float32 formulation beats.
 """
 import argparse
 import itertools
@@ -43,7 +44,7 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
     runtime.configure(threads, onednn=onednn)
     import tensorflow as tf
 
-    from benchmark import flops, training
+    from benchmark import training
     from benchmark.optim import Adam
 
     method, sample, config = _setup(experiment, order, formulation, xla, per_call)
@@ -62,16 +63,12 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
                                        per_call)
         losses_.numpy()
         times.append(time.perf_counter() - t0)
-    ms = 1e3 * statistics.median(times) / per_call
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the count
-    tiled, tiled_sample, tiled_config = _setup(experiment, order, "tiled", True, 1)
-    gflop = flops.per_iteration(tiled.training_loss, tiled.init(0), tiled_sample,
-                                tiled_config) / 1e9
     row = {
         "experiment": experiment, "order": order, "formulation": formulation, "xla": xla,
         "per_call": per_call, "threads": threads, "onednn": onednn,
-        "ms_per_iteration": ms, "warmup_s": round(warmup, 2), "calls_timed": repeats,
-        "peak_rss_mb": peak_rss_mb, "gflop_per_iteration": gflop, "gflop_per_s": gflop / ms * 1e3,
+        "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
+        "warmup_s": round(warmup, 2), "calls_timed": repeats,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if experiment != "sinusoid":  # the input pipeline on its own: is training waiting on it?
         sampler = tf.function(lambda seed: sample(seed, config.meta_batch_size, config.shots,
@@ -83,6 +80,15 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
             tf.nest.map_structure(lambda t: t.numpy(), sampler(seed))
         row["sampler_ms_per_meta_batch"] = 1e3 * (time.perf_counter() - t0) / 20
     return row
+
+
+def count_flops(experiment: str, order: str) -> float:
+    """GFLOP of one meta-iteration of this config: the tiled form's XLA HLO, whatever form runs."""
+    from benchmark import flops, runtime
+
+    runtime.configure(1)
+    method, sample, config = _setup(experiment, order, "tiled", True, 1)
+    return flops.per_iteration(method.training_loss, method.init(0), sample, config) / 1e9
 
 
 def _setup(experiment: str, order: str, formulation: str, xla: bool, per_call: int):
@@ -120,26 +126,32 @@ def _setup(experiment: str, order: str, formulation: str, xla: bool, per_call: i
     return method, dist.sample, config
 
 
-FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the experiment's)
-    ("omniglot_5w1s", "second", "tiled", True, None), ("omniglot_5w1s", "first", "tiled", True, None),
-    ("omniglot_5w1s", "second", "loop", False, None), ("omniglot_5w1s", "first", "loop", False, None),
-    ("omniglot_5w1s", "second", "loop", False, True),
-    ("miniimagenet_5w1s", "second", "loop", False, None),
-    ("miniimagenet_5w1s", "first", "loop", False, None),
-    ("miniimagenet_5w1s", "second", "loop", False, False),
-    ("omniglot_5w1s_mlp", "second", "tiled", True, None),
-    ("omniglot_5w5s", "second", "tiled", True, None),
-    ("omniglot_20w1s", "second", "tiled", True, None),
-    ("omniglot_20w5s", "second", "tiled", True, None),
-    ("miniimagenet_5w5s", "second", "loop", False, None),
+FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the experiment's, threads)
+    ("omniglot_5w1s", "second", "tiled", True, None, 1),
+    ("omniglot_5w1s", "first", "tiled", True, None, 1),
+    ("omniglot_5w1s", "second", "loop", False, None, 1),
+    ("omniglot_5w1s", "first", "loop", False, None, 1),
+    ("omniglot_5w1s", "second", "loop", False, True, 1),
+    ("omniglot_5w1s", "second", "tiled", True, None, 2),  # the targets' configs on both cores
+    ("omniglot_5w1s", "second", "loop", False, None, 2),
+    ("omniglot_5w1s", "first", "loop", False, None, 2),
+    ("miniimagenet_5w1s", "second", "loop", False, None, 1),
+    ("miniimagenet_5w1s", "first", "loop", False, None, 1),
+    ("miniimagenet_5w1s", "second", "loop", False, False, 1),
+    ("miniimagenet_5w1s", "second", "loop", False, None, 2),
+    ("omniglot_5w1s_mlp", "second", "tiled", True, None, 1),
+    ("omniglot_5w5s", "second", "tiled", True, None, 1),
+    ("omniglot_20w1s", "second", "tiled", True, None, 1),
+    ("omniglot_20w5s", "second", "tiled", True, None, 1),
+    ("miniimagenet_5w5s", "second", "loop", False, None, 1),
 ]
 
 
 def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     if experiment == "fewshot":
         return [{"experiment": e, "order": o, "formulation": f, "xla": x, "onednn": d,
-                 "per_call": 3, "threads": 1}
-                for e, o, f, x, d in FEWSHOT_GRID[: 1 if quick else None]]
+                 "per_call": 3, "threads": t}
+                for e, o, f, x, d, t in FEWSHOT_GRID[: 1 if quick else None]]
     rows = []
     for order, (formulation, xla, per_call) in itertools.product(
         ("second", "first"),
@@ -165,40 +177,54 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one config, JSON in/out
     args = parser.parse_args(argv)
 
-    if args.one == "matmul_peak":
-        from benchmark import flops, runtime
-
-        runtime.configure(1)
-        print(json.dumps({"matmul_gflop_per_s_per_thread": flops.matmul_peak()}))
-        return
-    if args.one:
+    if args.one:  # internal: one measurement in this process, its JSON on the last line
         cfg = json.loads(args.one)
-        if cfg.get("experiment", "sinusoid") != "sinusoid":
-            repeats = 3
+        probe = cfg.pop("probe", "speed")
+        if probe == "matmul_peak":
+            from benchmark import flops, runtime
+
+            runtime.configure(cfg["threads"])
+            result = flops.matmul_peak(tuple(cfg["sizes"]))
+        elif probe == "flops":
+            result = count_flops(**cfg)
+        elif cfg.get("experiment", "sinusoid") != "sinusoid":
+            result = measure(**cfg, repeats=3)
         else:
-            repeats = max(3, 3000 // cfg["per_call"]) if cfg["per_call"] == 1 else 5
-        print(json.dumps(measure(**cfg, repeats=repeats)))
+            result = measure(**cfg, repeats=max(3, 3000 // cfg["per_call"])
+                             if cfg["per_call"] == 1 else 5)
+        print(json.dumps(result))
         return
 
     args.quick = args.quick or args.profile == "smoke"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
-    def run_one(one: str) -> dict:
-        out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", one],
+    def run_one(**cfg):
+        out = subprocess.run([sys.executable, "-m", "benchmark.speed", "--one", json.dumps(cfg)],
                              capture_output=True, text=True, env=env, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    peak = run_one("matmul_peak")["matmul_gflop_per_s_per_thread"]
+    from benchmark import flops
+
     cores = os.cpu_count()
-    print(f"float32 matmul peak: {peak:.1f} GFLOP/s per thread (2048x2048); floor: the "
-          f"meta-iteration's FLOPs at {cores} x that peak")
+    sizes = [2048] if args.quick else [2048, 4096]
+    peak_1 = run_one(probe="matmul_peak", threads=1, sizes=sizes)
+    peak = run_one(probe="matmul_peak", threads=cores, sizes=sizes)
+    print(f"float32 matmul peak ({'/'.join(map(str, sizes))} squared): {peak_1:.1f} GFLOP/s on 1 "
+          f"thread, {peak:.1f} on {cores}; floor: the meta-iteration's FLOPs at the {cores}-thread "
+          f"peak")
+    gflop = {}  # per (experiment, order): every formulation computes the same meta-iteration
     results = []
     print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} {'it/call':>7} {'thr':>3} "
           f"{'ms/it':>8} {'peak MB':>8} {'sampler ms':>10} {'GFLOP/it':>9} {'GFLOP/s':>8} "
           f"{'floor ms':>8}")
     for cfg in grid(args.quick, args.experiment):
-        r = run_one(json.dumps(cfg))
-        r["floor_ms"] = r["gflop_per_iteration"] / (cores * peak) * 1e3
+        r = run_one(**cfg)
+        key = (r["experiment"], r["order"])
+        if key not in gflop:
+            gflop[key] = run_one(probe="flops", experiment=key[0], order=key[1])
+        r["gflop_per_iteration"] = gflop[key]
+        r["gflop_per_s"] = gflop[key] / r["ms_per_iteration"] * 1e3
+        r["floor_ms"] = flops.floor_ms(gflop[key], peak)
         results.append(r)
         sampler = r.get("sampler_ms_per_meta_batch")
         print(f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
@@ -213,9 +239,10 @@ def main(argv: list[str] | None = None) -> None:
             "config": ("sinusoid, meta-batch 25, K=10 (+10 query), 1 inner step, 1-40-40-1 MLP"
                        if args.experiment == "sinusoid" else
                        "few-shot paper configs of params.yaml, synthetic images"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "processor": platform.machine(),
-                        "matmul_gflop_per_s_per_thread": peak},
+            "machine": {"cpus": cores, "python": platform.python_version(),
+                        "processor": platform.machine(), "matmul_sizes": sizes,
+                        "matmul_gflop_per_s_per_thread": peak_1,
+                        "matmul_gflop_per_s_all_cores": peak},
             "profile": args.profile, "quick": args.quick, "results": results,
         }, indent=1) + "\n")
 

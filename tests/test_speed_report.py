@@ -17,15 +17,24 @@ def test_the_fastest_configuration_and_its_floor_are_reported():
     results = [_row("omniglot_5w1s", "second", 400.0),
                _row("omniglot_5w1s", "second", 280.0, formulation="loop"),
                _row("omniglot_5w1s", "first", 150.0, gflop=5.0)]
-    text = speed_table.markdown(results, matmul_peak=50.0, cores=2)
+    text = speed_table.markdown(results, peak=100.0, peak_one_thread=60.0, cores=2)
     second = next(line for line in text.splitlines() if "Omniglot 5w1s, second" in line)
-    assert "| 280 ms | loop + XLA, 1 thread | ≤ 60 ms |" in second
-    assert "| 100 ms | 2.8× |" in second  # 10 GFLOP at 2 x 50 GFLOP/s
+    assert "| 280 ms | loop + XLA, 1 thread | ≤ 60 ms (**below the floor**) |" in second
+    assert "| 100 ms | 2.8× |" in second  # 10 GFLOP at 100 GFLOP/s
+    first = next(line for line in text.splitlines() if "Omniglot 5w1s, first" in line)
+    assert "| ≤ 40 ms (125% of peak) |" not in first and "| ≤ 40 ms (**below" in first
     assert "MiniImageNet" not in text  # not measured: no row
+
+
+def test_a_target_above_the_floor_shows_the_share_of_peak_it_demands():
+    results = [_row("miniimagenet_5w1s", "second", 2000.0, gflop=64.0)]
+    text = speed_table.markdown(results, peak=100.0, peak_one_thread=60.0, cores=2)
+    assert "| ≤ 800 ms (80% of peak) |" in text  # 64 GFLOP at 100 GFLOP/s: 640 ms
 
 
 def test_results_without_the_roofline_are_refused(tmp_path):
     old = tmp_path / "old.json"
-    old.write_text(json.dumps({"machine": {"cpus": 2}, "results": []}))
+    old.write_text(json.dumps({"machine": {"cpus": 2, "matmul_gflop_per_s_per_thread": 80.0},
+                               "results": []}))
     with pytest.raises(SystemExit, match="dvc repro speed"):
         speed_report.main([str(old), "--out", str(tmp_path / "speed.md")])
