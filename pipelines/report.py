@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     _figures(args, per_seed, runs, methods)
     profiles = sorted({r["profile"] for r in runs.values()})
     aggregate_json = {
-        "schema": 1, "experiment": "sinusoid", "profiles": profiles,
+        "schema": tables.SUMMARY_SCHEMA, "experiment": "sinusoid", "profiles": profiles,
         "seeds": sorted({s for _, s in runs}), "methods": methods,
         "cells": summary.to_dict(orient="records"), "paper_comparison": comparison,
         "runs": [{"method": m, "seed": s, "profile": r["profile"], **r["train"]}

@@ -32,11 +32,14 @@ def load_runs(runs_dir: pathlib.Path) -> tuple[pd.DataFrame, dict]:
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (method, shots, steps), across seeds."""
     def cell(g: pd.DataFrame) -> pd.Series:
+        # numpy, not pandas reductions: those skip NaN, and a seed whose fine-tuning diverged
+        # (mean NaN) must make the pooled mean NaN, not vanish from it (or make it 0.0)
         n = g["n"].to_numpy()
-        means = g["mean"].astype(float)
+        means = g["mean"].astype(float).to_numpy()
         return pd.Series({
-            "mean": float(np.sum(means * n) / n.sum()), "ci95": float(g["ci95"].astype(float).mean()),
-            "seed_sd": float(means.std(ddof=1)) if len(g) > 1 else 0.0,
+            "mean": float(np.sum(means * n) / n.sum()),
+            "ci95": float(np.mean(g["ci95"].astype(float).to_numpy())),
+            "seed_sd": float(np.std(means, ddof=1)) if len(g) > 1 else 0.0,
             "median": float(g["median"].astype(float).mean()) if "median" in g else np.nan,
             "nonfinite": int(g["nonfinite"].sum()) if "nonfinite" in g else 0,
             "seeds": len(g), "tasks": int(n[0]),

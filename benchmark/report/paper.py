@@ -15,8 +15,15 @@ Tolerances (one-sided: lower MSE is better, only "worse than the paper" is a reg
 - Baseline cells: rel = 0.5. Their step sizes and regularisation strengths are not given in the
   paper, so our choices legitimately differ more.
 - Figure readings (grade D) are bands: the tolerance applies to the band's upper edge.
+- Known deviations (KNOWN_DEVIATIONS) are judged on what their reason claims, not on the mean
+  the reason explains: the median task must be within the cell's tolerance (with no noise term),
+  and at most MAX_DIVERGED_SHARE of the test tasks (all seeds) may diverge to non-finite. A
+  few tasks whose fine-tuning diverges take the mean past float range (1e32 or inf: the same
+  event), so "finite mean" is no test of the claim; a median beyond tolerance or many diverged
+  tasks says the documented explanation no longer holds, and the gate fails.
 """
 import dataclasses
+import math
 
 TABLE2 = "paper appendix C.1, Table 2 (5-shot MSE)"
 FIG3 = "paper Fig. 3/6 read off the figure (D): a band, see shared/reference §3.1"
@@ -79,7 +86,15 @@ _SHARP_INIT = ("alpha = 0.01 (paper) meta-learns a sharp init: 5-shot fine-tunin
                "after 2 steps and diverges on a few of the 600 tasks by step 10, which dominates "
                "the mean; the paper's curve is matched by the reference code's alpha = 0.001 "
                "(row maml_reference_lr)")
-KNOWN_DEVIATIONS = {("maml", 5, 5): _SHARP_INIT, ("maml", 5, 10): _SHARP_INIT}
+_SMALL_STEP = ("alpha = 0.001 (reference code) takes a tenth of the paper's inner step, so after "
+               "one step it is behind the alpha = 0.01 curve the paper plots, at every K (compare "
+               "row maml's one-step cells); it catches up by step 5")
+KNOWN_DEVIATIONS = {
+    ("maml", 5, 5): _SHARP_INIT, ("maml", 5, 10): _SHARP_INIT,
+    ("maml_reference_lr", 5, 1): _SMALL_STEP, ("maml_reference_lr", 10, 1): _SMALL_STEP,
+    ("maml_reference_lr", 20, 1): _SMALL_STEP,
+}
+MAX_DIVERGED_SHARE = 0.01  # "a few of the test tasks": at most 1% of them, over all seeds
 
 REL_TOLERANCE = {"maml": 0.25, "fomaml": 0.25, "maml_reference_lr": 0.25}
 BASELINE_REL_TOLERANCE = 0.5
@@ -93,3 +108,15 @@ def allowed(value: PaperValue, our_ci95: float) -> float:
     """The largest of our MSEs that is not a regression against this paper value."""
     rel = tolerance(value.method)
     return value.high * (1 + rel) + min(2 * our_ci95, rel * value.high)
+
+
+def deviation_holds(value: PaperValue, median: float, nonfinite: int, tasks: int) -> bool:
+    """Whether a known deviation is still the documented one: the median task within tolerance,
+    and at most MAX_DIVERGED_SHARE of the `tasks` (all seeds) diverged."""
+    return (math.isfinite(median) and median <= allowed(value, 0.0)
+            and nonfinite <= diverged_allowed(tasks))
+
+
+def diverged_allowed(tasks: int) -> int:
+    """How many of `tasks` test tasks a known deviation may see diverge."""
+    return int(MAX_DIVERGED_SHARE * tasks)

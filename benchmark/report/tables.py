@@ -6,6 +6,8 @@ import pandas as pd
 
 from benchmark.report import paper
 
+SUMMARY_SCHEMA = 2  # of results/sinusoid/summary.json; 2: comparison rows judge known deviations
+
 
 def _lookup(summary: pd.DataFrame, method: str, shots: int, steps: int):
     row = summary[(summary.method == method) & (summary.shots == shots) & (summary.steps == steps)]
@@ -16,7 +18,8 @@ def comparison_rows(summary: pd.DataFrame) -> list[dict]:
     """Every paper value with ours, the gap and the gate's verdict (used by table and gate).
 
     A method listed in `paper.COMPARED_AS` is compared with the paper row it names. `ok` is False
-    for a non-finite mean; `known` holds the reason of a documented deviation (or None)."""
+    for a non-finite mean; `known` holds the reason of a documented deviation (or None), and
+    `known_holds` whether the cell still is that deviation (`paper.deviation_holds`)."""
     rows = []
     for method in summary.method.unique():
         as_method = paper.COMPARED_AS.get(method, method)
@@ -26,13 +29,18 @@ def comparison_rows(summary: pd.DataFrame) -> list[dict]:
                 continue
             v = dataclasses.replace(v, method=method)
             limit = paper.allowed(v, 0.0 if math.isnan(ours["ci95"]) else ours["ci95"])
+            known = paper.KNOWN_DEVIATIONS.get((method, v.shots, v.steps))
+            median, nonfinite = float(ours.get("median", math.nan)), int(ours.get("nonfinite", 0))
             rows.append({
                 "method": method, "shots": v.shots, "steps": v.steps, "paper": v.text(),
                 "paper_value": v.value, "confidence": v.confidence, "source": v.source,
                 "ours": ours["mean"], "ci95": ours["ci95"], "seed_sd": ours["seed_sd"],
-                "nonfinite": int(ours.get("nonfinite", 0)), "gap": ours["mean"] - v.value,
+                "median": median, "nonfinite": nonfinite, "gap": ours["mean"] - v.value,
                 "allowed": limit, "ok": bool(math.isfinite(ours["mean"]) and ours["mean"] <= limit),
-                "known": paper.KNOWN_DEVIATIONS.get((method, v.shots, v.steps)),
+                "known": known, "median_allowed": paper.allowed(v, 0.0),
+                "diverged_allowed": paper.diverged_allowed(int(ours["tasks"] * ours["seeds"])),
+                "known_holds": None if known is None else paper.deviation_holds(
+                    v, median, nonfinite, int(ours["tasks"] * ours["seeds"])),
             })
     return rows
 
