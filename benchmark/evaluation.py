@@ -92,4 +92,3 @@ def choose_inner_lr(method: Method, params, validation_tasks: Callable[[], objec
     lr, scores = tune_inner_lr(method, params, tasks, grid, steps, batch)
     n = tasks.support.x.shape[0]
     return lr, scores, f"tuned on {n} validation tasks (mean query loss over steps 1..{steps})"
-

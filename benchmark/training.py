@@ -2,8 +2,11 @@
 
 Speed: the tasks of iteration i are sampled *inside* the compiled loop from the stateless seed
 (train stream, i), so a call runs `chunk_iterations` meta-iterations with no Python, no input
-pipeline and no per-iteration dispatch. Between calls the loop checks the losses, logs
-progress and checkpoints.
+pipeline and no per-iteration dispatch. When the tasks are small (the sinusoid: 4 kB a
+meta-batch), the call draws all of its iterations' tasks before the first: XLA would otherwise
+recompute the random draw inside every fusion that reads it, a quarter of the sinusoid's
+meta-iteration (results/speed/). Image tasks are drawn per iteration. Between calls the loop
+checks the losses, logs progress and checkpoints.
 
 Resumption: a checkpoint holds the weights, the Adam state, the iteration and the per-iteration
 losses. As the tasks depend only on (seed, iteration), a resumed run computes exactly what an
@@ -52,6 +55,9 @@ class Run:
     resume_path: pathlib.Path | None = None
     fingerprint: str = ""
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
+    # Called with (params, iteration) at every checkpoint (each `checkpoint_every` iterations
+    # and the last), and at the checkpoint a run resumes from: e.g. to score validation tasks.
+    on_checkpoint: Callable[[Params, int], None] = lambda params, iteration: None
 
 
 def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
@@ -67,9 +73,10 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
         "params": params, "opt": optimizer.init(params), "iteration": 0,
         "losses": np.zeros([0], np.float32), "wall_time": 0.0,
     }
-    if 0 < state["iteration"] < config.iterations:  # (a finished segment resumes silently)
-        run.log(f"resuming from iteration {state['iteration']} ({run.resume_path})")
     params, opt_state, it = state["params"], state["opt"], state["iteration"]
+    if it > 0:
+        run.log(f"resuming from iteration {it} ({run.resume_path})")
+        run.on_checkpoint(params, it)
     losses, wall = [state["losses"]], state["wall_time"]
     saved_at, t0, start_it = it, time.perf_counter(), it
     while it < config.iterations:
@@ -91,9 +98,11 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
             f"iteration {it}/{config.iterations}  loss {chunk_losses.mean():.4f}  "
             f"{1e3 * elapsed / (it - start_it):.3f} ms/it  ETA {eta:.0f} s"
         )
-        if run.resume_path and (it - saved_at >= config.checkpoint_every or it == config.iterations):
-            _save(run, params, opt_state, it, np.concatenate(losses), wall + elapsed)
+        if it - saved_at >= config.checkpoint_every or it == config.iterations:
+            if run.resume_path:
+                _save(run, params, opt_state, it, np.concatenate(losses), wall + elapsed)
             saved_at = it
+            run.on_checkpoint(params, it)
     all_losses = np.concatenate(losses)
     stats = {"iterations": it, "wall_time_s": round(wall + time.perf_counter() - t0, 2)}
     return params, learning_curve(all_losses, config.log_every), stats
@@ -108,17 +117,29 @@ def learning_curve(losses: np.ndarray, every: int) -> list[dict]:
     return curve
 
 
+# Tasks of at most this size per iteration are drawn for the whole chunk before its first step
+# (a per-iteration bound: the speed benchmark's short calls then time what training runs).
+PRESAMPLE_BYTES = 256 * 2**10
+
+
 def _compile_chunk(objective, sample, optimizer: Adam, config: TrainConfig, seed: int):
     stream = seeding.stream("train-tasks", seed)
     size = config.chunk_iterations
 
     @tf.function(jit_compile=config.jit_compile)
     def run_chunk(params, opt_state, start, n):
+        def draw(i):
+            return sample(seeding.tf_seed(stream, start + tf.cast(i, tf.int64)),
+                          config.meta_batch_size, config.shots, config.query_shots)
+
+        spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), draw(0))
+        per_iteration = sum(s.shape.num_elements() * s.dtype.size for s in tf.nest.flatten(spec))
+        if per_iteration <= PRESAMPLE_BYTES:
+            chunk_tasks = tf.map_fn(draw, tf.range(size), fn_output_signature=spec)
+            draw = lambda i: tf.nest.map_structure(lambda t: t[i], chunk_tasks)  # noqa: E731
+
         def body(i, params, opt_state, losses):
-            tasks = sample(
-                seeding.tf_seed(stream, start + tf.cast(i, tf.int64)),
-                config.meta_batch_size, config.shots, config.query_shots,
-            )
+            tasks = draw(i)
             with tf.GradientTape() as tape:
                 tape.watch(params)
                 loss = objective(params, tasks)

@@ -86,7 +86,8 @@ def test_a_seed_that_diverged_makes_the_pooled_mean_not_finite():
 def test_paper_table_cell_shows_ours_paper_and_gap():
     text = tables.paper_table(_summary_at_paper_values(offset=0.1, method_offset="maml"), 5,
                               ["maml"], confidence="A")
-    assert "| maml | 0.77 ± 0.01 (paper 0.67, gap +0.10)" in text
+    assert "| maml | 0.77 ± 0.01 (paper 0.67, gap +0.10) |" in text
+    assert "(paper 0.35, gap +0.10) † median task 0.45 |" in text  # documented: shows the median
 
 
 def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):

@@ -58,6 +58,28 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     assert resumed_curve == full_curve
 
 
+def test_every_checkpoint_and_the_resumed_one_are_reported(tmp_path):
+    resume, seen = tmp_path / "resume.npz", []
+    report = lambda params, iteration: seen.append((iteration, params))  # noqa: E731
+    _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="f",
+         on_checkpoint=report)
+    assert [i for i, _ in seen] == [20, 40]
+    seen.clear()
+    final, _, _ = _fit(0, resume_path=resume, fingerprint="f", on_checkpoint=report)
+    assert [i for i, _ in seen] == [40, 60]  # where it resumed, then the new checkpoint
+    assert _same(seen[-1][1], final)
+
+
+def test_tasks_drawn_per_chunk_are_the_tasks_drawn_per_iteration(monkeypatch):
+    """The sinusoid's chunk of tasks is drawn up front; image tasks one iteration at a time.
+    Both give the tasks of (seed, iteration) (rounding aside: XLA fuses the draw differently)."""
+    _, ahead, _ = _fit(0)
+    monkeypatch.setattr(training, "PRESAMPLE_BYTES", 0)
+    _, each, _ = _fit(0)
+    np.testing.assert_allclose([c["meta_loss"] for c in ahead], [c["meta_loss"] for c in each],
+                               rtol=1e-4)
+
+
 def test_resume_ignores_a_checkpoint_of_other_settings(tmp_path):
     resume = tmp_path / "resume.npz"
     _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="a")

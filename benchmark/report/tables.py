@@ -51,9 +51,11 @@ def _num(x: float, digits: int = 2, sign: str = "") -> str:
 
 
 def _cell(r: dict) -> str:
+    """Ours ± CI, the paper and the gap; a documented deviation (†) also shows its median task,
+    which the gate judges it on."""
+    mark = f" † median task {_num(r['median'])}" if r["known"] else ""
     if r["nonfinite"]:
-        return f"diverged on {int(r['nonfinite'])} tasks (paper {r['paper']})"
-    mark = " †" if r["known"] else ""
+        return f"diverged on {int(r['nonfinite'])} tasks (paper {r['paper']}){mark}"
     return (f"{_num(r['ours'])} ± {_num(r['ci95'])} (paper {r['paper']}, "
             f"gap {_num(r['gap'], sign='+')}){mark}")
 

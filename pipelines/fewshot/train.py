@@ -1,8 +1,8 @@
 """DVC stage `fewshot_train@<run>`: meta-train one few-shot run (fewshot.runs.<run>).
 
-Trains in segments of `checkpoint_every` iterations; after each, the weights are checkpointed
-under checkpoints/fewshot/ (committed: a run that outlives a session continues on another
-machine) and scored on validation tasks, which gives the accuracy learning curve. A killed run
+Every `checkpoint_every` iterations the weights are checkpointed under checkpoints/fewshot/
+(committed: a run that outlives a session continues on another machine) and scored on
+validation tasks, which gives the accuracy learning curve. A killed run
 continues where its last checkpoint stopped, with the same result as an uninterrupted one.
 Writes <out>/model.npz, <out>/curve.json (meta-loss and validation accuracy per step) and
 <out>/train.json (budget, wall time, commit).
@@ -39,26 +39,26 @@ def main(argv: list[str] | None = None) -> None:
     resume = args.checkpoints / f"{args.run}-{s.profile}-{fingerprint}.npz"
     history_path = resume.with_suffix(".validation.json")
     history = io.read_json(history_path) if history_path.exists() else []
-    run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint)
-
-    total = s.iterations(spec.experiment)
-    params, curve, stats = method.init(spec.seed), [], {}
     done = {h["step"] for h in history}
-    for target in [*range(s.budget.checkpoint_every, total, s.budget.checkpoint_every), total]:
-        config = build.train_config(s, e, m, target)
-        params, curve, stats = method.fit(params, train.sample, config, run)
-        if stats["iterations"] not in done:
-            # The step size the test uses (fine-tuning baseline: tuned on these tasks).
-            lr, _, _ = evaluation.choose_inner_lr(method, params, lambda: val_tasks, m.lr_grid,
-                                                  e.reported_step, batch=s.budget.eval_batch)
-            _, acc = evaluation.query_metrics(method, params, val_tasks, lr, e.reported_step,
-                                              batch=s.budget.eval_batch)
-            history.append({"step": stats["iterations"], "val_accuracy": float(acc[-1].mean())})
-            done.add(stats["iterations"])
-            io.write_json(history_path, history)
-            run.log(f"validation accuracy after {stats['iterations']} iterations: "
-                    f"{history[-1]['val_accuracy']:.4f} ({s.budget.validation_tasks} tasks, "
-                    f"{e.reported_step} steps)")
+
+    def validate(params, step: int) -> None:
+        if step in done:
+            return
+        # The step size the test uses (fine-tuning baseline: tuned on these tasks).
+        lr, _, _ = evaluation.choose_inner_lr(method, params, lambda: val_tasks, m.lr_grid,
+                                              e.reported_step, batch=s.budget.eval_batch)
+        _, acc = evaluation.query_metrics(method, params, val_tasks, lr, e.reported_step,
+                                          batch=s.budget.eval_batch)
+        history.append({"step": step, "val_accuracy": float(acc[-1].mean())})
+        done.add(step)
+        io.write_json(history_path, history)
+        run.log(f"validation accuracy after {step} iterations: {history[-1]['val_accuracy']:.4f} "
+                f"({s.budget.validation_tasks} tasks, {e.reported_step} steps)")
+
+    run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint,
+                       on_checkpoint=validate)
+    config = build.train_config(s, e, m, s.iterations(spec.experiment))
+    params, curve, stats = method.fit(method.init(spec.seed), train.sample, config, run)
 
     io.save_params(params, args.out / "model.npz")
     by_step = {h["step"]: h["val_accuracy"] for h in history}
