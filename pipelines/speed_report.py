@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> None:
         peak_one_thread=max(m["matmul_gflop_per_s_per_thread"] for m in machines),
         cores=min(m["cpus"] for m in machines))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table + "\n")
+    costs = speed_table.cost_markdown([row for r in runs for row in r["results"]])
+    args.out.write_text(f"# Speed\n\n{table}\n\n## Cost of each experiment\n\n{costs}\n")
     if args.readme:
         readme.refresh_block(args.readme, table, README_START, README_END)
     print(table)

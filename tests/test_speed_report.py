@@ -7,10 +7,10 @@ from benchmark.report import speed_table
 from pipelines import speed_report
 
 
-def _row(experiment, order, ms, formulation="tiled", threads=1, gflop=10.0):
+def _row(experiment, order, ms, formulation="tiled", threads=1, gflop=10.0, mb=900.0):
     return {"experiment": experiment, "order": order, "formulation": formulation, "xla": True,
             "threads": threads, "onednn": False, "ms_per_iteration": ms,
-            "gflop_per_iteration": gflop}
+            "gflop_per_iteration": gflop, "peak_rss_mb": mb}
 
 
 def test_the_fastest_configuration_and_its_floor_are_reported():
@@ -38,3 +38,12 @@ def test_results_without_the_roofline_are_refused(tmp_path):
                                "results": []}))
     with pytest.raises(SystemExit, match="dvc repro speed"):
         speed_report.main([str(old), "--out", str(tmp_path / "speed.md")])
+
+
+def test_each_experiment_costs_its_fastest_configuration_at_the_paper_budget():
+    results = [_row("omniglot_20w5s", "second", 15000.0, mb=2500.0),
+               _row("omniglot_20w5s", "second", 12000.0, threads=2, mb=2600.0),
+               _row("sinusoid", "second", 0.36)]
+    text = speed_table.cost_markdown(results)
+    assert "| omniglot_20w5s | second | 12000 ms | tiled + XLA, 2 threads | 2600 | 60,000 | 200.0 h |" in text
+    assert "| sinusoid | second | 0.36 ms | tiled + XLA, 1 thread | 900 | 70,000 | 25 s |" in text

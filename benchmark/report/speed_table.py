@@ -52,8 +52,7 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
     ]
     for row in rows(results):
         ref, r = row["reference"], row["best"]
-        how = (f"{r['formulation']}{' + XLA' if r['xla'] else ''}, {r['threads']} thread"
-               f"{'s' if r['threads'] > 1 else ''}{', oneDNN' if r.get('onednn') else ''}")
+        how = _how(r)
         peer = "—" if ref.peer_ms is None else f"{_ms(ref.peer_ms)} ({ref.peer})"
         floor = flops.floor_ms(r["gflop_per_iteration"], peak)
         target = "—" if ref.target_ms is None else f"≤ {_ms(ref.target_ms)}"
@@ -75,6 +74,38 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
         f"target demands, where real conv nets reach far less. "
         f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/).")
     return "\n".join(lines)
+
+
+PAPER_ITERATIONS = {"sinusoid": 70_000}  # the paper's meta-training budget; few-shot: 60,000
+
+
+def cost_markdown(results: list[dict]) -> str:
+    """Per experiment and order: the fastest configuration, its peak memory, and what the
+    paper's budget costs at that speed on this machine (one run, one seed)."""
+    lines = ["| experiment | order | fastest, ms/it | how | peak memory, MB | paper budget | "
+             "time at this speed |", "|---|---|---|---|---|---|---|"]
+    keys = dict.fromkeys((r["experiment"], r["order"]) for r in results)
+    for experiment, order in keys:
+        ours = [r for r in results if (r["experiment"], r["order"]) == (experiment, order)]
+        best = min(ours, key=lambda r: r["ms_per_iteration"])
+        budget = PAPER_ITERATIONS.get(experiment, 60_000)
+        lines.append(f"| {experiment} | {order} | {_ms(best['ms_per_iteration'])} | {_how(best)} | "
+                     f"{best['peak_rss_mb']:.0f} | {budget:,} | "
+                     f"{_duration(best['ms_per_iteration'] * budget / 1e3)} |")
+    lines += ["", "Peak memory: the benchmark process's peak resident set (TensorFlow included), "
+              "measured in its own process per configuration."]
+    return "\n".join(lines)
+
+
+def _how(r: dict) -> str:
+    return (f"{r['formulation']}{' + XLA' if r['xla'] else ''}, {r['threads']} thread"
+            f"{'s' if r['threads'] > 1 else ''}{', oneDNN' if r.get('onednn') else ''}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _ms(ms: float) -> str:
