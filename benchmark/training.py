@@ -74,6 +74,11 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
         "losses": np.zeros([0], np.float32), "wall_time": 0.0,
     }
     params, opt_state, it = state["params"], state["opt"], state["iteration"]
+    if it > config.iterations:  # its weights are not this budget's: never return them as such
+        raise ValueError(
+            f"{run.resume_path} holds iteration {it}, past this run's budget of "
+            f"{config.iterations} iterations, and a run cannot be rewound: raise the budget to at "
+            f"least {it}, or move the checkpoint away to train this budget from scratch")
     if it > 0:
         run.log(f"resuming from iteration {it} ({run.resume_path})")
         run.on_checkpoint(params, it)

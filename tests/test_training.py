@@ -80,6 +80,13 @@ def test_tasks_drawn_per_chunk_are_the_tasks_drawn_per_iteration(monkeypatch):
                                rtol=1e-4)
 
 
+def test_a_checkpoint_past_the_budget_is_refused_not_returned(tmp_path):
+    resume = tmp_path / "resume.npz"
+    _fit(0, resume_path=resume, fingerprint="f")  # 60 iterations
+    with pytest.raises(ValueError, match="past this run's budget of 40 iterations"):
+        _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="f")
+
+
 def test_resume_ignores_a_checkpoint_of_other_settings(tmp_path):
     resume = tmp_path / "resume.npz"
     _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="a")
