@@ -10,7 +10,10 @@ its own:
   per_call     meta-iterations per compiled call (1, or many: tasks are sampled inside the call)
   onednn       few-shot: TensorFlow's oneDNN kernels and fused batch norm, or Eigen's kernels
                (default: the experiment's params.yaml choice; null for the sinusoid: TF's own)
-It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
+  threads      TensorFlow's threads: 1 (training's default, a run per core), or both cores for
+               the configs the issues set targets for
+Run it on an otherwise idle machine: a second job on the other core slows every row and the
+matmul peak. It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
 warm-up call that includes compilation.
 
 Roofline: each (experiment, order) has its FLOPs per meta-iteration counted once
