@@ -23,14 +23,15 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         raise SystemExit(f"{', '.join(missing)}: written before the all-core matmul peak was "
                          "measured; run `dvc repro speed speed_fewshot` again")
+    results = [row for r in runs for row in r["results"]]
     machines = [r["machine"] for r in runs]  # the highest peak seen: the strictest floor
     table = speed_table.markdown(
-        [row for r in runs for row in r["results"]],
+        results,
         peak=max(m["matmul_gflop_per_s_all_cores"] for m in machines),
         peak_one_thread=max(m["matmul_gflop_per_s_per_thread"] for m in machines),
         cores=min(m["cpus"] for m in machines))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    costs = speed_table.cost_markdown([row for r in runs for row in r["results"]])
+    costs = speed_table.cost_markdown(results)
     args.out.write_text(f"# Speed\n\n{table}\n\n## Cost of each experiment\n\n{costs}\n")
     if args.readme:
         readme.refresh_block(args.readme, table, README_START, README_END)

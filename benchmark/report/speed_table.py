@@ -35,12 +35,16 @@ def rows(results: list[dict]) -> list[dict]:
     """Per reference config: our fastest row of the speed benchmark, with its roofline."""
     out = []
     for ref in REFERENCES:
-        ours = [r for r in results if r["experiment"] == ref.experiment and r["order"] == ref.order]
-        if not ours:
-            continue
-        best = min(ours, key=lambda r: r["ms_per_iteration"])
-        out.append({"reference": ref, "best": best})
+        best = _fastest(results, ref.experiment, ref.order)
+        if best is not None:
+            out.append({"reference": ref, "best": best})
     return out
+
+
+def _fastest(results: list[dict], experiment: str, order: str) -> dict | None:
+    """The row of this (experiment, order) with the fewest ms per iteration (None: not measured)."""
+    ours = [r for r in results if (r["experiment"], r["order"]) == (experiment, order)]
+    return min(ours, key=lambda r: r["ms_per_iteration"]) if ours else None
 
 
 def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: int) -> str:
@@ -86,8 +90,7 @@ def cost_markdown(results: list[dict]) -> str:
              "time at this speed |", "|---|---|---|---|---|---|---|"]
     keys = dict.fromkeys((r["experiment"], r["order"]) for r in results)
     for experiment, order in keys:
-        ours = [r for r in results if (r["experiment"], r["order"]) == (experiment, order)]
-        best = min(ours, key=lambda r: r["ms_per_iteration"])
+        best = _fastest(results, experiment, order)
         budget = PAPER_ITERATIONS.get(experiment, 60_000)
         lines.append(f"| {experiment} | {order} | {_ms(best['ms_per_iteration'])} | {_how(best)} | "
                      f"{best['peak_rss_mb']:.0f} | {budget:,} | "
