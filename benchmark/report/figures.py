@@ -9,6 +9,14 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 MSE_AXIS_TOP = 10.0  # above every non-diverged mean (the untrained model is ~3)
+# Seaborn's 95% bands are bootstrapped: a fixed seed makes the same data draw the same figure.
+BOOTSTRAP_SEED = 0
+
+
+def _save(fig, path) -> None:
+    """PNG without the matplotlib version stamp: a figure's bytes depend on its data alone."""
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)
 
 
 def fits(fits_by_method: dict[str, dict], path) -> None:
@@ -33,8 +41,7 @@ def fits(fits_by_method: dict[str, dict], path) -> None:
             ax.set_title(f"{m}, K={k}")
             ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def mse_vs_steps(per_seed: pd.DataFrame, path) -> None:
@@ -43,14 +50,13 @@ def mse_vs_steps(per_seed: pd.DataFrame, path) -> None:
     fig, axes = plt.subplots(1, len(shots), figsize=(5.2 * len(shots), 4), squeeze=False)
     for ax, k in zip(axes[0], shots, strict=True):
         sns.lineplot(data=per_seed[per_seed.shots == k], x="steps", y="mean", hue="method",
-                     marker="o", markersize=4, errorbar=("ci", 95), ax=ax)
+                     marker="o", markersize=4, errorbar=("ci", 95), seed=BOOTSTRAP_SEED, ax=ax)
         ax.set_yscale("log")
         ax.set_ylim(top=min(ax.get_ylim()[1], MSE_AXIS_TOP))  # diverged runs would flatten the rest
         ax.set(title=f"K={k}", xlabel="number of gradient steps", ylabel="mean squared error")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def learning_curves(curves: pd.DataFrame, path) -> None:
@@ -58,12 +64,11 @@ def learning_curves(curves: pd.DataFrame, path) -> None:
     (Meta-trained methods log the meta-loss per meta-iteration; the multi-task baselines log each
     regressor's final MSE against the regressor steps so far.)"""
     grid = sns.relplot(data=curves, x="step", y="meta_loss", col="method", col_wrap=4, kind="line",
-                       errorbar=("ci", 95), height=2.8, aspect=1.3,
+                       errorbar=("ci", 95), seed=BOOTSTRAP_SEED, height=2.8, aspect=1.3,
                        facet_kws={"sharex": False, "sharey": False})
     grid.set(yscale="log")
     grid.set_axis_labels("training step", "training loss (MSE)")
-    grid.savefig(path, dpi=120)
-    plt.close(grid.figure)
+    _save(grid.figure, path)
 
 
 def accuracy_vs_steps(steps: pd.DataFrame, path) -> None:
@@ -73,8 +78,7 @@ def accuracy_vs_steps(steps: pd.DataFrame, path) -> None:
     ax.set(xlabel="number of gradient steps at test", ylabel="accuracy (%), 600 test tasks")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def accuracy_curves(curves: pd.DataFrame, path) -> None:
@@ -86,5 +90,4 @@ def accuracy_curves(curves: pd.DataFrame, path) -> None:
     sns.lineplot(data=curves, x="step", y="meta_loss", hue="run", ax=axes[1], legend=False)
     axes[1].set(xlabel="meta-iteration", ylabel="meta-training loss", yscale="log")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
