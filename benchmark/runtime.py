@@ -2,8 +2,10 @@
 
 Measured on the project's 2-core machines (`mamlbench-speed`, results/speed/): the compiled
 sinusoid meta-iteration is faster on one thread than on two, because its ops are too small to
-split, and the few-shot ones gain far less than 2x. So one thread is the default: the second
-core is better spent on a second run.
+split; the few-shot ones gain 1.5x (Omniglot) to 1.9x (MiniImageNet) from two. One thread is the
+default: two runs then use both cores fully. The thread count changes the rounding of few-shot
+runs (their convolutions split work by thread), so a checkpoint records it and a resume on
+another count is refused (`training`): the committed results were all trained on one thread.
 
 Kernel library: TensorFlow uses oneDNN's kernels only on CPUs it deems made for them (AVX-512
 and up); on these AVX2 machines it falls back to Eigen's. oneDNN's convolutions and batch norm
@@ -34,5 +36,5 @@ def configure(threads: int | None = None, onednn: bool | None = None) -> None:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # TF already ran an op in this process (e.g. under pytest): keep its
-        pass  # settings; results do not depend on the thread count, only speed does
+        pass  # settings. The thread count changes rounding (few-shot convolutions), not meaning
     _configured = True

@@ -171,8 +171,14 @@ def _save(run: Run, params, opt_state: AdamState, iteration, losses, wall_time) 
     arrays |= {
         "opt_step": opt_state.step.numpy(), "iteration": np.int64(iteration), "losses": losses,
         "wall_time": np.float64(wall_time), "fingerprint": np.str_(run.fingerprint),
+        "threads": np.int64(threads()),
     }
     save_npz(run.resume_path, arrays)
+
+
+def threads() -> int:
+    """TensorFlow's intra-op threads in this process (0: TensorFlow's default, every core)."""
+    return tf.config.threading.get_intra_op_parallelism_threads()
 
 
 def _load(run: Run) -> dict | None:
@@ -182,6 +188,12 @@ def _load(run: Run) -> dict | None:
     if str(arrays["fingerprint"]) != run.fingerprint:
         run.log(f"ignoring {run.resume_path}: it was written with other settings")
         return None
+    saved = int(arrays["threads"]) if "threads" in arrays else 1  # older ones: all one thread
+    if saved != threads():  # convolutions round differently: the run would not be the same run
+        raise ValueError(
+            f"{run.resume_path} was trained on {saved} TensorFlow thread(s) and this process runs "
+            f"{threads()}; the thread count changes rounding, so the resumed run would differ from "
+            f"an uninterrupted one: resume with MAMLBENCH_THREADS={saved}")
     group = lambda prefix: {
         k.split("/", 1)[1]: tf.constant(v) for k, v in arrays.items() if k.startswith(prefix + "/")
     }

@@ -87,6 +87,15 @@ def test_a_checkpoint_past_the_budget_is_refused_not_returned(tmp_path):
         _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="f")
 
 
+def test_a_resume_on_another_thread_count_is_refused(tmp_path, monkeypatch):
+    resume = tmp_path / "resume.npz"
+    _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="f")
+    saved = training.threads()
+    monkeypatch.setattr(training, "threads", lambda: saved + 1)
+    with pytest.raises(ValueError, match=f"MAMLBENCH_THREADS={saved}"):
+        _fit(0, resume_path=resume, fingerprint="f")
+
+
 def test_resume_ignores_a_checkpoint_of_other_settings(tmp_path):
     resume = tmp_path / "resume.npz"
     _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="a")
