@@ -5,7 +5,8 @@
 params.yaml (Omniglot and MiniImageNet, on synthetic images of the right shape, plus the episode
 sampler alone), in several forms, each in its own process so that its peak resident memory is
 its own:
-  formulation  tiled (weights tiled on a task axis, batched matmuls) | loop (Python loop over tasks)
+  formulation  tiled (weights tiled on a task axis, batched matmuls) | vectorized (one task's loss
+               under tf.vectorized_map) | loop (Python loop over tasks); see MamlConfig
   xla          compiled with XLA (jit_compile) or as a plain TF graph
   per_call     meta-iterations per compiled call (1, or many: tasks are sampled inside the call)
   onednn       few-shot: TensorFlow's oneDNN kernels and fused batch norm, or Eigen's kernels
@@ -129,6 +130,8 @@ def _setup(experiment: str, order: str, formulation: str, xla: bool, per_call: i
     return method, dist.sample, config
 
 
+SINUSOID_FORMULATION = "vectorized"  # the one training uses (params.yaml sinusoid.methods)
+
 FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the experiment's, threads)
     ("omniglot_5w1s", "second", "tiled", True, None, 1),
     ("omniglot_5w1s", "first", "tiled", True, None, 1),
@@ -158,15 +161,15 @@ def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     rows = []
     for order, (formulation, xla, per_call) in itertools.product(
         ("second", "first"),
-        [("tiled", True, 1000), ("tiled", True, 1), ("tiled", False, 1), ("loop", True, 1000),
-         ("loop", False, 1)],
+        [("vectorized", True, 1000), ("tiled", True, 1000), ("tiled", True, 1), ("tiled", False, 1),
+         ("loop", True, 1000), ("loop", False, 1)],
     ):
-        if quick and (formulation, xla, per_call) != ("tiled", True, 1000):
+        if quick and (formulation, xla, per_call) != (SINUSOID_FORMULATION, True, 1000):
             continue
         rows.append({"order": order, "formulation": formulation, "xla": xla,
                      "per_call": per_call, "threads": 1})
-    rows.append({"order": "second", "formulation": "tiled", "xla": True, "per_call": 1000,
-                 "threads": 2})
+    rows.append({"order": "second", "formulation": SINUSOID_FORMULATION, "xla": True,
+                 "per_call": 1000, "threads": 2})
     return rows
 
 

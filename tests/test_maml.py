@@ -1,11 +1,16 @@
 """MAML's meta-gradient: second order against finite differences, first order against the
-query gradient at the adapted weights, and the tiled and loop formulations against each other."""
+query gradient at the adapted weights, and every formulation (eager and under XLA) against the
+tiled one."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from baselines.context_vector import ContextVector
 from benchmark import losses
 from benchmark.algorithms import inner_loop
 from benchmark.algorithms.maml import Maml, MamlConfig
+from benchmark.models import Model
+from benchmark.models.mlp import mlp
 from tests.conftest import float64_mlp
 
 
@@ -63,15 +68,32 @@ def test_first_order_gradient_is_query_gradient_at_adapted_weights(tasks64):
         np.testing.assert_allclose(fomaml[k], expected[k], rtol=1e-10, atol=1e-14)
 
 
-def test_tiled_and_loop_formulations_agree(tasks64):
-    tiled = Maml(float64_mlp(), losses.mse, MamlConfig(0.3, 2, formulation="tiled"))
-    loop = Maml(float64_mlp(), losses.mse, MamlConfig(0.3, 2, formulation="loop"))
+@pytest.mark.parametrize("first_order", [False, True])
+@pytest.mark.parametrize("formulation", ["loop", "vectorized"])
+def test_every_formulation_agrees_with_the_tiled_one(tasks64, formulation, first_order):
+    tiled = Maml(float64_mlp(), losses.mse, MamlConfig(0.3, 2, first_order, "tiled"))
+    other = Maml(float64_mlp(), losses.mse, MamlConfig(0.3, 2, first_order, formulation))
     params = tiled.init(0)
     np.testing.assert_allclose(tiled.training_loss(params, tasks64),
-                               loop.training_loss(params, tasks64), rtol=1e-12)
-    g_tiled, g_loop = _grad(tiled, params, tasks64), _grad(loop, params, tasks64)
+                               other.training_loss(params, tasks64), rtol=1e-12)
+    g_tiled, g_other = _grad(tiled, params, tasks64), _grad(other, params, tasks64)
     for k in params:
-        np.testing.assert_allclose(g_tiled[k], g_loop[k], rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(g_tiled[k], g_other[k], rtol=1e-10, atol=1e-14)
+
+
+def test_the_vectorized_meta_gradient_under_xla_matches_the_tiled_one(tasks64):
+    tiled = Maml(float64_mlp(), losses.mse, MamlConfig(0.3, 2, formulation="tiled"))
+    vectorized = Maml(float64_mlp(), losses.mse, MamlConfig(0.3, 2, formulation="vectorized"))
+    params = tiled.init(0)
+    compiled = tf.function(lambda p: _grad(vectorized, p, tasks64), jit_compile=True)(params)
+    expected = _grad(tiled, params, tasks64)
+    for k in params:
+        np.testing.assert_allclose(compiled[k], expected[k], rtol=1e-10, atol=1e-14)
+
+
+def test_an_unknown_formulation_is_refused():
+    with pytest.raises(ValueError, match="vectorized"):
+        MamlConfig(formulation="vmap")
 
 
 def test_eager_and_compiled_meta_loss_agree(tasks64):
@@ -90,3 +112,16 @@ def test_adapt_on_a_key_subset_leaves_the_rest_unchanged(tasks64):
     assert len(trajectory) == 3
     np.testing.assert_array_equal(trajectory[-1]["w0"], params["w0"])
     assert not np.allclose(trajectory[-1]["b0"], params["b0"])
+
+
+def test_the_context_vector_baseline_vectorizes_too(tasks64):
+    # Only z adapts, and z is broadcast over each task's examples: a different inner loop shape.
+    base = mlp(1 + 3, (4,), 1, init_std=0.5)
+    model = Model(init=lambda s: {k: tf.cast(v, tf.float64) for k, v in base.init(s).items()},
+                  apply=base.apply)
+    methods = [ContextVector(model, losses.mse, MamlConfig(0.3, 2, formulation=f), (3,))
+               for f in ("tiled", "vectorized")]
+    params = {k: tf.cast(v, tf.float64) for k, v in methods[0].init(0).items()}
+    g_tiled, g_vectorized = (_grad(m, params, tasks64) for m in methods)
+    for k in params:
+        np.testing.assert_allclose(g_tiled[k], g_vectorized[k], rtol=1e-10, atol=1e-14)
