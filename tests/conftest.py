@@ -12,10 +12,10 @@ from benchmark.models.mlp import mlp  # noqa: E402
 from benchmark.tasks.base import Split, Task  # noqa: E402
 
 
-def float64_mlp(hidden=(4,)) -> Model:
+def float64_mlp(hidden=(4,), dim_in: int = 1) -> Model:
     """The paper's MLP architecture in float64 (tanh-free ReLU nets are piecewise quadratic in
     the meta-gradient, so finite differences need small steps and float64)."""
-    base = mlp(1, hidden, 1, init_std=0.5)
+    base = mlp(dim_in, hidden, 1, init_std=0.5)
     return Model(init=lambda seed: {k: tf.cast(v, tf.float64) for k, v in base.init(seed).items()},
                  apply=base.apply)
 

@@ -66,3 +66,13 @@ def test_copy_is_independent(tmp_path):  # the loader never writes to params.yam
     before = (tmp_path / "params.yaml").read_text()
     config.load(tmp_path / "params.yaml")
     assert (tmp_path / "params.yaml").read_text() == before
+
+
+def test_the_speed_benchmark_times_the_formulation_the_sinusoid_trains_with():
+    # benchmark.speed times a fixed paper config (no params.yaml dependency), so its default row
+    # names the formulation itself: it must stay the one params.yaml trains MAML with.
+    from benchmark import speed
+
+    methods = config.load(ROOT / "params.yaml").sinusoid.methods
+    trained = {m.options.get("formulation") for m in methods.values() if m.algorithm == "maml"}
+    assert trained == {speed.SINUSOID_FORMULATION}

@@ -9,8 +9,6 @@ from baselines.context_vector import ContextVector
 from benchmark import losses
 from benchmark.algorithms import inner_loop
 from benchmark.algorithms.maml import Maml, MamlConfig
-from benchmark.models import Model
-from benchmark.models.mlp import mlp
 from tests.conftest import float64_mlp
 
 
@@ -116,10 +114,8 @@ def test_adapt_on_a_key_subset_leaves_the_rest_unchanged(tasks64):
 
 def test_the_context_vector_baseline_vectorizes_too(tasks64):
     # Only z adapts, and z is broadcast over each task's examples: a different inner loop shape.
-    base = mlp(1 + 3, (4,), 1, init_std=0.5)
-    model = Model(init=lambda s: {k: tf.cast(v, tf.float64) for k, v in base.init(s).items()},
-                  apply=base.apply)
-    methods = [ContextVector(model, losses.mse, MamlConfig(0.3, 2, formulation=f), (3,))
+    methods = [ContextVector(float64_mlp(dim_in=1 + 3), losses.mse,
+                             MamlConfig(0.3, 2, formulation=f), (3,))
                for f in ("tiled", "vectorized")]
     params = {k: tf.cast(v, tf.float64) for k, v in methods[0].init(0).items()}
     g_tiled, g_vectorized = (_grad(m, params, tasks64) for m in methods)
