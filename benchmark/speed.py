@@ -146,9 +146,13 @@ FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the ex
     ("miniimagenet_5w1s", "second", "loop", False, False, 1),
     ("miniimagenet_5w1s", "second", "loop", False, None, 2),
     ("omniglot_5w1s_mlp", "second", "tiled", True, None, 1),
+    ("omniglot_5w1s_mlp", "second", "vectorized", True, None, 1),
     ("omniglot_5w5s", "second", "tiled", True, None, 1),
+    ("omniglot_5w5s", "second", "loop", False, None, 1),
     ("omniglot_20w1s", "second", "tiled", True, None, 1),
+    ("omniglot_20w1s", "second", "loop", False, None, 1),
     ("omniglot_20w5s", "second", "tiled", True, None, 1),
+    ("omniglot_20w5s", "second", "loop", False, None, 1),
     ("miniimagenet_5w5s", "second", "loop", False, None, 1),
 ]
 
