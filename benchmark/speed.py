@@ -15,7 +15,10 @@ its own:
                the configs the issues set targets for
 Run it on an otherwise idle machine: a second job on the other core slows every row and the
 matmul peak. It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
-warm-up call that includes compilation.
+warm-up call that includes compilation. These shared machines drift by 10-20% from one minute to
+the next, so the grid runs `--rounds` times, interleaved (a slow minute then costs one round of
+several rows rather than every round of one), and each row reports its median round and the
+spread (min-max over rounds).
 
 Roofline: each (experiment, order) has its FLOPs per meta-iteration counted once
 (`flops.per_iteration`: the dots and convolutions of XLA's optimised HLO for the tiled form of
@@ -177,6 +180,19 @@ def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     return rows
 
 
+def median_round(runs: list[dict]) -> dict:
+    """One configuration's rounds as one row: the round with the median time (the lower middle
+    one for an even count, so the row is a real measurement), every round's time, and the
+    highest peak memory."""
+    if not runs:
+        raise ValueError("no rounds to combine")
+    times = [r["ms_per_iteration"] for r in runs]
+    row = dict(next(r for r in runs if r["ms_per_iteration"] == statistics.median_low(times)))
+    row["ms_per_iteration_rounds"] = times
+    row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return row
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -184,6 +200,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="only the default formulation")
     parser.add_argument("--profile", help="params.yaml profile; 'smoke' implies --quick")
     parser.add_argument("--experiment", choices=("sinusoid", "fewshot"), default="sinusoid")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times the grid runs, interleaved; rows report the median round "
+                             "(default 3; 1 with --quick or the smoke profile)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one config, JSON in/out
     args = parser.parse_args(argv)
 
@@ -206,6 +225,9 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     args.quick = args.quick or args.profile == "smoke"
+    rounds = 1 if args.quick else args.rounds
+    if rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {rounds}")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
     def run_one(**cfg):
@@ -223,12 +245,26 @@ def main(argv: list[str] | None = None) -> None:
           f"thread, {peak:.1f} on {cores}; floor: the meta-iteration's FLOPs at the {cores}-thread "
           f"peak")
     gflop = {}  # per (experiment, order): every formulation computes the same meta-iteration
+    configs = grid(args.quick, args.experiment)
+    measured = [[] for _ in configs]
+    print(f"{'round':5} {'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} "
+          f"{'it/call':>7} {'thr':>3} {'ms/it':>8} {'peak MB':>8} {'sampler ms':>10}")
+    for round_ in range(rounds):  # interleaved, see the module docstring
+        for cfg, runs in zip(configs, measured, strict=True):
+            r = run_one(**cfg)
+            runs.append(r)
+            sampler = r.get("sampler_ms_per_meta_batch")
+            print(f"{round_ + 1:>5} {r['experiment']:18} {r['order']:7} {r['formulation']:6} "
+                  f"{str(r['xla']):5} {str(r['onednn']):5} {r['per_call']:>7} {r['threads']:>3} "
+                  f"{r['ms_per_iteration']:>8.3f} {r['peak_rss_mb']:>8.0f} "
+                  f"{'' if sampler is None else f'{sampler:.2f}':>10}", flush=True)
     results = []
-    print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} {'it/call':>7} {'thr':>3} "
-          f"{'ms/it':>8} {'peak MB':>8} {'sampler ms':>10} {'GFLOP/it':>9} {'GFLOP/s':>8} "
+    print(f"\nmedian of {rounds} round{'s' * (rounds > 1)}:")
+    print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} "
+          f"{'ms/it':>8} {'spread':>17} {'peak MB':>8} {'GFLOP/it':>9} {'GFLOP/s':>8} "
           f"{'floor ms':>8}")
-    for cfg in grid(args.quick, args.experiment):
-        r = run_one(**cfg)
+    for runs in measured:
+        r = median_round(runs)
         key = (r["experiment"], r["order"])
         if key not in gflop:
             gflop[key] = run_one(probe="flops", experiment=key[0], order=key[1])
@@ -236,11 +272,10 @@ def main(argv: list[str] | None = None) -> None:
         r["gflop_per_s"] = gflop[key] / r["ms_per_iteration"] * 1e3
         r["floor_ms"] = flops.floor_ms(gflop[key], peak)
         results.append(r)
-        sampler = r.get("sampler_ms_per_meta_batch")
+        low, high = min(r["ms_per_iteration_rounds"]), max(r["ms_per_iteration_rounds"])
         print(f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
-              f"{str(r['onednn']):5} "
               f"{r['per_call']:>7} {r['threads']:>3} {r['ms_per_iteration']:>8.3f} "
-              f"{r['peak_rss_mb']:>8.0f} {'' if sampler is None else f'{sampler:.2f}':>10} "
+              f"{f'{low:.3f}-{high:.3f}':>17} {r['peak_rss_mb']:>8.0f} "
               f"{r['gflop_per_iteration']:>9.4f} {r['gflop_per_s']:>8.1f} {r['floor_ms']:>8.3f}",
               flush=True)
     if args.out:
@@ -253,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
                         "processor": platform.machine(), "matmul_sizes": sizes,
                         "matmul_gflop_per_s_per_thread": peak_1,
                         "matmul_gflop_per_s_all_cores": peak},
-            "profile": args.profile, "quick": args.quick, "results": results,
+            "profile": args.profile, "quick": args.quick, "rounds": rounds, "results": results,
         }, indent=1) + "\n")
 
 

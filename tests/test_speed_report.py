@@ -47,3 +47,13 @@ def test_each_experiment_costs_its_fastest_configuration_at_the_paper_budget():
     text = speed_table.cost_markdown(results)
     assert "| omniglot_20w5s | second | 12000 ms | tiled + XLA, 2 threads | 2600 | 60,000 | 200.0 h |" in text
     assert "| sinusoid | second | 0.36 ms | tiled + XLA, 1 thread | 900 | 70,000 | 25 s |" in text
+
+
+def test_a_row_measured_in_rounds_shows_their_range():
+    row = _row("sinusoid", "second", 0.383)
+    row["ms_per_iteration_rounds"] = [0.497, 0.383, 0.371]
+    text = speed_table.markdown([row], peak=130.0, peak_one_thread=85.0, cores=2)
+    assert "| 0.383 ms (0.371–0.497 ms, 3 rounds) | tiled + XLA, 1 thread |" in text
+    single = speed_table.markdown([_row("sinusoid", "second", 0.383)], peak=130.0,
+                                  peak_one_thread=85.0, cores=2)
+    assert "| 0.383 ms | tiled + XLA, 1 thread |" in single

@@ -65,7 +65,7 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
         elif ref.target_ms is not None:
             target += f" ({floor / ref.target_ms:.0%} of peak)"
         lines.append(
-            f"| {ref.label} | {_ms(r['ms_per_iteration'])} | {how} | {target} | "
+            f"| {ref.label} | {_ms(r['ms_per_iteration'])}{_spread(r)} | {how} | {target} | "
             f"{peer} | {r['gflop_per_iteration']:.3g} | {_ms(floor)} | "
             f"{r['ms_per_iteration'] / floor:.1f}× |")
     lines.append("")
@@ -76,7 +76,8 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
         f"{peak_one_thread:.0f}). No float32 formulation runs faster than its floor, so a target "
         f"below it cannot be met on these machines; \"% of peak\" is the share of that peak a "
         f"target demands, where real conv nets reach far less. "
-        f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/).")
+        f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/), its "
+        f"median round where it ran several (interleaved; the range in brackets).")
     return "\n".join(lines)
 
 
@@ -103,6 +104,14 @@ def cost_markdown(results: list[dict]) -> str:
 def _how(r: dict) -> str:
     return (f"{r['formulation']}{' + XLA' if r['xla'] else ''}, {r['threads']} thread"
             f"{'s' if r['threads'] > 1 else ''}{', oneDNN' if r.get('onednn') else ''}")
+
+
+def _spread(r: dict) -> str:
+    """' (min–max, n rounds)' of a row measured in several rounds, else ''."""
+    rounds = r.get("ms_per_iteration_rounds", [])
+    if len(rounds) < 2:
+        return ""
+    return f" ({_ms(min(rounds)).removesuffix(' ms')}–{_ms(max(rounds))}, {len(rounds)} rounds)"
 
 
 def _duration(seconds: float) -> str:
