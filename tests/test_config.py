@@ -76,3 +76,28 @@ def test_the_speed_benchmark_times_the_formulation_the_sinusoid_trains_with():
     methods = config.load(ROOT / "params.yaml").sinusoid.methods
     trained = {m.options.get("formulation") for m in methods.values() if m.algorithm == "maml"}
     assert trained == {speed.SINUSOID_FORMULATION}
+
+
+def test_a_run_budget_overrides_its_settings_and_stays_within_the_papers(tmp_path):
+    from pipelines.fewshot import settings
+
+    def edit(raw):
+        cpu = raw["fewshot_profiles"]["cpu"]
+        cpu["max_iterations"] = 500
+        cpu["experiment_iterations"] = {"omniglot_5w1s": 800}
+        cpu["run_iterations"] = {"omniglot_5w1s-maml-0": 900, "omniglot_5w1s-fomaml-0": 10**6}
+
+    s = settings.load(_edited(tmp_path, edit))
+    assert s.iterations("omniglot_5w1s-maml-0") == 900  # its own cap
+    assert s.iterations("omniglot_5w1s-context_vector-0") == 800  # its setting's
+    assert s.iterations("omniglot_5w1s-fomaml-0") == 60000  # never past the paper's budget
+    assert s.iterations("omniglot_5w1s_mlp-maml-0") == 500  # the profile's
+
+
+def test_a_run_budget_for_an_unknown_run_names_where_runs_are_defined(tmp_path):
+    from pipelines.fewshot import settings
+
+    path = _edited(tmp_path, lambda raw: raw["fewshot_profiles"]["cpu"].update(
+        run_iterations={"omniglot_5w1s-maml-9": 100}))
+    with pytest.raises(config.ConfigError, match=r"omniglot_5w1s-maml-9.*fewshot.runs"):
+        settings.load(path)

@@ -22,6 +22,9 @@ class Budget:
     validation_tasks: int  # per learning-curve point, and for tuning test-time step sizes
     # per-experiment caps that replace max_iterations, for settings cheap enough to run longer
     experiment_iterations: dict[str, int] = dataclasses.field(default_factory=dict)
+    # per-run caps (fewshot.runs names) that replace both: one run carried further than the
+    # other methods of its setting
+    run_iterations: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,10 +98,13 @@ class Settings:
     budget: Budget
     fewshot: FewShot
 
-    def iterations(self, name: str) -> int:
-        """The iterations experiment `name` trains for under this profile."""
+    def iterations(self, run: str) -> int:
+        """The iterations run `run` (a fewshot.runs name) trains for under this profile: its
+        own cap, else its experiment's, else the profile's, and never past the paper's budget."""
+        name = self.fewshot.runs[run].experiment
         experiment = self.fewshot.experiments[name]
-        cap = self.budget.experiment_iterations.get(name, self.budget.max_iterations)
+        cap = self.budget.run_iterations.get(
+            run, self.budget.experiment_iterations.get(name, self.budget.max_iterations))
         return experiment.iterations if cap is None else min(cap, experiment.iterations)
 
 
@@ -117,6 +123,10 @@ def load(path: str | pathlib.Path = "params.yaml") -> Settings:
     if unknown:
         raise ConfigError(f"{path}: fewshot_profiles.{p.fewshot_profile}.experiment_iterations "
                           f"names {unknown}, not under fewshot.experiments")
+    unknown = sorted(set(budget.run_iterations) - set(fewshot.runs))
+    if unknown:
+        raise ConfigError(f"{path}: fewshot_profiles.{p.fewshot_profile}.run_iterations "
+                          f"names {unknown}, not under fewshot.runs")
     for name, e in fewshot.experiments.items():
         if e.dataset not in ("omniglot", "miniimagenet") or e.model not in ("conv", "mlp"):
             raise ConfigError(f"{path}: fewshot.experiments.{name}: dataset must be omniglot or "

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
 
     run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint,
                        on_checkpoint=validate)
-    config = build.train_config(s, e, m, s.iterations(spec.experiment))
+    config = build.train_config(s, e, m, s.iterations(args.run))
     params, curve, stats = method.fit(method.init(spec.seed), train.sample, config, run)
 
     io.save_params(params, args.out / "model.npz")
