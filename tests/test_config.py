@@ -94,10 +94,12 @@ def test_a_run_budget_overrides_its_settings_and_stays_within_the_papers(tmp_pat
     assert s.iterations("omniglot_5w1s_mlp-maml-0") == 500  # the profile's
 
 
-def test_a_run_budget_for_an_unknown_run_names_where_runs_are_defined(tmp_path):
+@pytest.mark.parametrize("key, name, known", [
+    ("run_iterations", "omniglot_5w1s-maml-9", "fewshot.runs"),
+    ("experiment_iterations", "omniglot_9w1s", "fewshot.experiments")])
+def test_a_budget_for_an_unknown_name_says_where_the_names_are_defined(tmp_path, key, name, known):
     from pipelines.fewshot import settings
 
-    path = _edited(tmp_path, lambda raw: raw["fewshot_profiles"]["cpu"].update(
-        run_iterations={"omniglot_5w1s-maml-9": 100}))
-    with pytest.raises(config.ConfigError, match=r"omniglot_5w1s-maml-9.*fewshot.runs"):
+    path = _edited(tmp_path, lambda raw: raw["fewshot_profiles"]["cpu"].update({key: {name: 100}}))
+    with pytest.raises(config.ConfigError, match=rf"{key} names \['{name}'\].*{known}"):
         settings.load(path)

@@ -119,14 +119,12 @@ def load(path: str | pathlib.Path = "params.yaml") -> Settings:
     budget = config.from_dict(Budget, p.fewshot_profiles[p.fewshot_profile],
                               f"{path}: fewshot_profiles.{p.fewshot_profile}")
     fewshot = config.from_dict(FewShot, p.fewshot, f"{path}: fewshot")
-    unknown = sorted(set(budget.experiment_iterations) - set(fewshot.experiments))
-    if unknown:
-        raise ConfigError(f"{path}: fewshot_profiles.{p.fewshot_profile}.experiment_iterations "
-                          f"names {unknown}, not under fewshot.experiments")
-    unknown = sorted(set(budget.run_iterations) - set(fewshot.runs))
-    if unknown:
-        raise ConfigError(f"{path}: fewshot_profiles.{p.fewshot_profile}.run_iterations "
-                          f"names {unknown}, not under fewshot.runs")
+    for key, caps, known in (("experiment_iterations", budget.experiment_iterations, "experiments"),
+                             ("run_iterations", budget.run_iterations, "runs")):
+        unknown = sorted(set(caps) - set(getattr(fewshot, known)))
+        if unknown:
+            raise ConfigError(f"{path}: fewshot_profiles.{p.fewshot_profile}.{key} names "
+                              f"{unknown}, not under fewshot.{known}")
     for name, e in fewshot.experiments.items():
         if e.dataset not in ("omniglot", "miniimagenet") or e.model not in ("conv", "mlp"):
             raise ConfigError(f"{path}: fewshot.experiments.{name}: dataset must be omniglot or "
