@@ -128,23 +128,33 @@ PRESAMPLE_BYTES = 256 * 2**10
 
 
 def _compile_chunk(objective, sample, optimizer: Adam, config: TrainConfig, seed: int):
+    """The compiled call `(params, opt_state, start, n) -> (params, opt_state, losses)` that runs
+    meta-iterations start .. start + n - 1; the tf.function itself is its `compiled` attribute.
+
+    The meta-iteration whose tasks are drawn inside the loop is a loop variable, not `start + i`:
+    with `start` read inside the body, tf2xla took it as a compile-time constant once the body
+    held a `tf.vectorized_map`, and XLA recompiled the chunk for every new start (seconds a call).
+    """
     stream = seeding.stream("train-tasks", seed)
     size = config.chunk_iterations
 
+    def draw(step):
+        return sample(seeding.tf_seed(stream, step), config.meta_batch_size, config.shots,
+                      config.query_shots)
+
     @tf.function(jit_compile=config.jit_compile)
     def run_chunk(params, opt_state, start, n):
-        def draw(i):
-            return sample(seeding.tf_seed(stream, start + tf.cast(i, tf.int64)),
-                          config.meta_batch_size, config.shots, config.query_shots)
-
-        spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), draw(0))
+        spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), draw(start))
         per_iteration = sum(s.shape.num_elements() * s.dtype.size for s in tf.nest.flatten(spec))
         if per_iteration <= PRESAMPLE_BYTES:
-            chunk_tasks = tf.map_fn(draw, tf.range(size), fn_output_signature=spec)
-            draw = lambda i: tf.nest.map_structure(lambda t: t[i], chunk_tasks)  # noqa: E731
+            chunk_tasks = tf.map_fn(lambda i: draw(start + tf.cast(i, tf.int64)), tf.range(size),
+                                    fn_output_signature=spec)
+            tasks_of = lambda i, step: tf.nest.map_structure(lambda t: t[i], chunk_tasks)  # noqa: E731
+        else:
+            tasks_of = lambda i, step: draw(step)  # noqa: E731
 
-        def body(i, params, opt_state, losses):
-            tasks = draw(i)
+        def body(i, step, params, opt_state, losses):
+            tasks = tasks_of(i, step)
             with tf.GradientTape() as tape:
                 tape.watch(params)
                 loss = objective(params, tasks)
@@ -153,15 +163,19 @@ def _compile_chunk(objective, sample, optimizer: Adam, config: TrainConfig, seed
             grads = tape.gradient(loss, params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
             params, opt_state = optimizer.update(params, grads, opt_state)
             losses = tf.tensor_scatter_nd_update(losses, [[i]], [loss])
-            return i + 1, params, opt_state, losses
+            return i + 1, step + 1, params, opt_state, losses
 
         losses = tf.fill([size], tf.constant(math.nan, tf.float32))
-        _, params, opt_state, losses = tf.while_loop(
-            lambda i, *_: i < n, body, (tf.constant(0), params, opt_state, losses)
+        _, _, params, opt_state, losses = tf.while_loop(
+            lambda i, *_: i < n, body, (tf.constant(0), start, params, opt_state, losses)
         )
         return params, opt_state, losses
 
-    return lambda params, opt_state, start, n: run_chunk(params, opt_state, start, tf.constant(n))
+    def call(params, opt_state, start, n):
+        return run_chunk(params, opt_state, start, tf.constant(n))
+
+    call.compiled = run_chunk
+    return call
 
 
 def _save(run: Run, params, opt_state: AdamState, iteration, losses, wall_time) -> None:

@@ -8,6 +8,7 @@ import tensorflow as tf
 from benchmark import losses, training
 from benchmark.algorithms.maml import Maml, MamlConfig
 from benchmark.models.mlp import mlp
+from benchmark.optim import Adam
 from benchmark.tasks.sinusoid import Sinusoid
 
 CONFIG = training.TrainConfig(iterations=60, meta_batch_size=4, shots=5, query_shots=5,
@@ -78,6 +79,23 @@ def test_tasks_drawn_per_chunk_are_the_tasks_drawn_per_iteration(monkeypatch):
     _, each, _ = _fit(0)
     np.testing.assert_allclose([c["meta_loss"] for c in ahead], [c["meta_loss"] for c in each],
                                rtol=1e-4)
+
+
+@pytest.mark.parametrize("presample_bytes", [0, training.PRESAMPLE_BYTES])
+def test_the_chunk_compiles_to_one_program_whatever_its_start(monkeypatch, presample_bytes):
+    """A chunk starting at another iteration must not be a new XLA program: with the start read
+    inside the loop, a vectorized meta-batch drawn per iteration recompiled on every call."""
+    monkeypatch.setattr(training, "PRESAMPLE_BYTES", presample_bytes)
+    method = Maml(mlp(1, (16, 16), 1), losses.mse, MamlConfig(formulation="vectorized"))
+    params = method.init(0)
+    optimizer = Adam(CONFIG.meta_lr)
+    chunk = training._compile_chunk(method.training_loss, Sinusoid().sample, optimizer, CONFIG, 0)
+
+    def hlo(start):
+        args = (params, optimizer.init(params), tf.constant(start, tf.int64), tf.constant(20))
+        return chunk.compiled.experimental_get_compiler_ir(*args)(stage="hlo")
+
+    assert hlo(0) == hlo(20)
 
 
 def test_a_checkpoint_past_the_budget_is_refused_not_returned(tmp_path):
