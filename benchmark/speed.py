@@ -180,6 +180,16 @@ def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     return rows
 
 
+CONFIG_HEADER = (f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} {'it/call':>7} "
+                 f"{'thr':>3}")
+
+
+def config_text(r: dict) -> str:
+    """A measured row's configuration, in the columns of CONFIG_HEADER."""
+    return (f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
+            f"{str(r['onednn']):5} {r['per_call']:>7} {r['threads']:>3}")
+
+
 def median_round(runs: list[dict]) -> dict:
     """One configuration's rounds as one row: the round with the median time (the lower middle
     one for an even count, so the row is a real measurement), every round's time, and the
@@ -224,10 +234,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result))
         return
 
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     args.quick = args.quick or args.profile == "smoke"
     rounds = 1 if args.quick else args.rounds
-    if rounds < 1:
-        parser.error(f"--rounds must be at least 1, got {rounds}")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
     def run_one(**cfg):
@@ -247,22 +257,17 @@ def main(argv: list[str] | None = None) -> None:
     gflop = {}  # per (experiment, order): every formulation computes the same meta-iteration
     configs = grid(args.quick, args.experiment)
     measured = [[] for _ in configs]
-    print(f"{'round':5} {'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} "
-          f"{'it/call':>7} {'thr':>3} {'ms/it':>8} {'peak MB':>8} {'sampler ms':>10}")
+    print(f"{'round':5} {CONFIG_HEADER} {'ms/it':>8} {'peak MB':>8}")
     for round_ in range(rounds):  # interleaved, see the module docstring
         for cfg, runs in zip(configs, measured, strict=True):
             r = run_one(**cfg)
             runs.append(r)
-            sampler = r.get("sampler_ms_per_meta_batch")
-            print(f"{round_ + 1:>5} {r['experiment']:18} {r['order']:7} {r['formulation']:6} "
-                  f"{str(r['xla']):5} {str(r['onednn']):5} {r['per_call']:>7} {r['threads']:>3} "
-                  f"{r['ms_per_iteration']:>8.3f} {r['peak_rss_mb']:>8.0f} "
-                  f"{'' if sampler is None else f'{sampler:.2f}':>10}", flush=True)
+            print(f"{round_ + 1:>5} {config_text(r)} {r['ms_per_iteration']:>8.3f} "
+                  f"{r['peak_rss_mb']:>8.0f}", flush=True)
     results = []
     print(f"\nmedian of {rounds} round{'s' * (rounds > 1)}:")
-    print(f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'it/call':>7} {'thr':>3} "
-          f"{'ms/it':>8} {'spread':>17} {'peak MB':>8} {'GFLOP/it':>9} {'GFLOP/s':>8} "
-          f"{'floor ms':>8}")
+    print(f"{CONFIG_HEADER} {'ms/it':>8} {'spread':>17} {'peak MB':>8} {'sampler ms':>10} "
+          f"{'GFLOP/it':>9} {'GFLOP/s':>8} {'floor ms':>8}")
     for runs in measured:
         r = median_round(runs)
         key = (r["experiment"], r["order"])
@@ -273,9 +278,9 @@ def main(argv: list[str] | None = None) -> None:
         r["floor_ms"] = flops.floor_ms(gflop[key], peak)
         results.append(r)
         low, high = min(r["ms_per_iteration_rounds"]), max(r["ms_per_iteration_rounds"])
-        print(f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
-              f"{r['per_call']:>7} {r['threads']:>3} {r['ms_per_iteration']:>8.3f} "
-              f"{f'{low:.3f}-{high:.3f}':>17} {r['peak_rss_mb']:>8.0f} "
+        sampler = r.get("sampler_ms_per_meta_batch")
+        print(f"{config_text(r)} {r['ms_per_iteration']:>8.3f} {f'{low:.3f}-{high:.3f}':>17} "
+              f"{r['peak_rss_mb']:>8.0f} {'' if sampler is None else f'{sampler:.2f}':>10} "
               f"{r['gflop_per_iteration']:>9.4f} {r['gflop_per_s']:>8.1f} {r['floor_ms']:>8.3f}",
               flush=True)
     if args.out:
