@@ -30,12 +30,29 @@ def main(argv: list[str] | None = None) -> None:
         peak=max(m["matmul_gflop_per_s_all_cores"] for m in machines),
         peak_one_thread=max(m["matmul_gflop_per_s_per_thread"] for m in machines),
         cores=min(m["cpus"] for m in machines))
+    table += machines_note(args.results, machines)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     costs = speed_table.cost_markdown(results)
     args.out.write_text(f"# Speed\n\n{table}\n\n## Cost of each experiment\n\n{costs}\n")
     if args.readme:
         readme.refresh_block(args.readme, table, README_START, README_END)
     print(table)
+
+
+# Timing noise on one machine is 10-20% (benchmark.speed); a wider gap in the matmul peak means
+# another machine, whose rows cannot be set side by side with this one's.
+SAME_MACHINE = 1.2
+
+
+def machines_note(paths: list[pathlib.Path], machines: list[dict]) -> str:
+    """A warning when the result files were measured on machines of different speed ("" if not)."""
+    peaks = {str(p): m["matmul_gflop_per_s_all_cores"] for p, m in zip(paths, machines, strict=True)}
+    if max(peaks.values()) <= SAME_MACHINE * min(peaks.values()):
+        return ""
+    listed = ", ".join(f"{p} at {peak:.0f} GFLOP/s" for p, peak in peaks.items())
+    return (f"\n\n**These rows come from machines of different speed** (matmul peak: {listed}). "
+            "Re-run their stages on one machine (`dvc repro -f -s speed speed_fewshot`) before "
+            "comparing rows across experiments.")
 
 
 if __name__ == "__main__":

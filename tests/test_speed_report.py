@@ -57,3 +57,22 @@ def test_a_row_measured_in_rounds_shows_their_range():
     single = speed_table.markdown([_row("sinusoid", "second", 0.383)], peak=130.0,
                                   peak_one_thread=85.0, cores=2)
     assert "| 0.383 ms | tiled + XLA, 1 thread |" in single
+
+
+def _results_file(path, peak, rows):
+    path.write_text(json.dumps({"machine": {"cpus": 2, "matmul_gflop_per_s_per_thread": peak / 2,
+                                            "matmul_gflop_per_s_all_cores": peak},
+                                "results": rows}))
+    return str(path)
+
+
+def test_results_from_machines_of_different_speed_are_flagged(tmp_path):
+    sinusoid = _results_file(tmp_path / "s.json", 413.0, [_row("sinusoid", "second", 0.28)])
+    fewshot = _results_file(tmp_path / "f.json", 123.0, [_row("omniglot_5w1s", "second", 195.0)])
+    out = tmp_path / "speed.md"
+    speed_report.main([sinusoid, fewshot, "--out", str(out)])
+    assert "machines of different speed" in out.read_text()
+    assert "f.json at 123 GFLOP/s" in out.read_text()
+    same = _results_file(tmp_path / "f2.json", 400.0, [_row("omniglot_5w1s", "second", 195.0)])
+    speed_report.main([sinusoid, same, "--out", str(out)])
+    assert "different speed" not in out.read_text()

@@ -75,7 +75,11 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
         f"{cores} cores together (best of large square matmuls; one thread alone reaches "
         f"{peak_one_thread:.0f}). No float32 formulation runs faster than its floor, so a target "
         f"below it cannot be met on these machines; \"% of peak\" is the share of that peak a "
-        f"target demands, where real conv nets reach far less. "
+        f"target demands, where real conv nets reach far less. The targets and the peers' times "
+        f"are the issues', measured on one machine of this kind whose peak they do not record; "
+        f"machines of this kind have measured from 123 to 413 GFLOP/s here (the git history of "
+        f"results/speed/sinusoid.json), so a row's "
+        f"\"ours / floor\" is the figure that carries from one machine to another. "
         f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/), its "
         f"median round where it ran several (interleaved; the range in brackets).")
     return "\n".join(lines)
