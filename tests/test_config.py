@@ -103,3 +103,16 @@ def test_a_budget_for_an_unknown_name_says_where_the_names_are_defined(tmp_path,
     path = _edited(tmp_path, lambda raw: raw["fewshot_profiles"]["cpu"].update({key: {name: 100}}))
     with pytest.raises(config.ConfigError, match=rf"{key} names \['{name}'\].*{known}"):
         settings.load(path)
+
+
+@pytest.mark.parametrize("formulation, compiled", [
+    ("tiled", True), ("vectorized", True), ("loop", False)])
+def test_the_batched_few_shot_forms_train_under_xla_and_the_loop_without(formulation, compiled):
+    import dataclasses
+
+    from pipelines.fewshot import build, settings
+
+    s = settings.load(ROOT / "params.yaml")
+    e = dataclasses.replace(s.fewshot.experiments["omniglot_5w1s_mlp"], formulation=formulation)
+    config = build.train_config(s, e, s.fewshot.methods["maml"], 10)
+    assert config.jit_compile is compiled

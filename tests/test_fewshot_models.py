@@ -59,6 +59,22 @@ def test_im2col_and_native_conv_formulations_agree(name, images64):
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-9, atol=1e-12, err_msg=k)
 
 
+@pytest.mark.parametrize("xla", [False, True])
+@pytest.mark.parametrize("first_order", [False, True])
+def test_the_vectorized_mlp_meta_gradient_through_batch_norm_matches_the_tiled_one(
+        images64, xla, first_order):
+    """tf.vectorized_map through batch norm's batch statistics, differentiated twice, in float64:
+    where torch.func's vmap goes wrong (issue 4), and the form the Omniglot MLP trains with."""
+    tiled, vectorized = _maml("mlp", "tiled", first_order), _maml("mlp", "vectorized", first_order)
+    params = tiled.init(0)
+    grad = tf.function(lambda p: _grad(vectorized, p, images64), jit_compile=True) if xla else (
+        lambda p: _grad(vectorized, p, images64))
+    (l1, g1), (l2, g2) = _grad(tiled, params, images64), grad(params)
+    np.testing.assert_allclose(l1, l2, rtol=1e-12)
+    for k in params:
+        np.testing.assert_allclose(g1[k], g2[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_fused_batch_norm_matches_the_float64_reference(name, images64):
     """The loop form in float32 with TF's fused batch-norm kernel (what `onednn: true` runs)

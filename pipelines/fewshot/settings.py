@@ -55,7 +55,7 @@ class Experiment:
     meta_lr: float
     clip_value: float | None
     filters: int
-    formulation: str  # tiled | loop (see MamlConfig)
+    formulation: str  # tiled | vectorized (both under XLA) | loop (without); see MamlConfig
     # TensorFlow's oneDNN kernels instead of Eigen's (benchmark.runtime), with the fused
     # batch-norm kernel (benchmark.models.layers.batch_norm): the same function, other kernels
     onednn: bool = False
