@@ -89,8 +89,14 @@ _SHARP_INIT = ("alpha = 0.01 (paper) meta-learns a sharp init: 5-shot fine-tunin
 _SMALL_STEP = ("alpha = 0.001 (reference code) takes a tenth of the paper's inner step, so after "
                "one step it is behind the alpha = 0.01 curve the paper plots, at every K (compare "
                "row maml's one-step cells); it catches up by step 5")
+_MEAN_PULL = ("the paper gives no weight for the pull towards the running mean; with ours (every "
+              "regressor still meets the paper's MSE < 0.02) the average fine-tunes to about the "
+              "error of our other averaging baselines, well above the paper's; the median task is "
+              "near the paper's mean, so a few high-amplitude tasks carry the gap")
 KNOWN_DEVIATIONS = {
     ("maml", 5, 5): _SHARP_INIT, ("maml", 5, 10): _SHARP_INIT,
+    ("multitask_mean", 5, 1): _MEAN_PULL, ("multitask_mean", 5, 5): _MEAN_PULL,
+    ("multitask_mean", 5, 10): _MEAN_PULL,
     ("maml_reference_lr", 5, 1): _SMALL_STEP, ("maml_reference_lr", 10, 1): _SMALL_STEP,
     ("maml_reference_lr", 20, 1): _SMALL_STEP,
 }
