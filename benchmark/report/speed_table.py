@@ -77,9 +77,9 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
         f"below it cannot be met on these machines; \"% of peak\" is the share of that peak a "
         f"target demands, where real conv nets reach far less. The targets and the peers' times "
         f"are the issues', measured on one machine of this kind whose peak they do not record; "
-        f"machines of this kind have measured from 123 to 413 GFLOP/s here (the git history of "
-        f"results/speed/sinusoid.json), so a row's "
-        f"\"ours / floor\" is the figure that carries from one machine to another. "
+        f"machines of this kind have measured as little as 123 GFLOP/s here (the git history of "
+        f"results/speed/sinusoid.json), so a row's \"ours / floor\" is the figure that carries "
+        f"from one machine to another. "
         f"Ours: the fastest configuration of `python -m benchmark.speed` (results/speed/), its "
         f"median round where it ran several (interleaved; the range in brackets).")
     return "\n".join(lines)
