@@ -33,7 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     table += machines_note(args.results, machines)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     costs = speed_table.cost_markdown(results)
-    args.out.write_text(f"# Speed\n\n{table}\n\n## Cost of each experiment\n\n{costs}\n")
+    threads = speed_table.threads_markdown(results)
+    if threads:
+        threads = ("\n\n## One run alone on the machine\n\nTraining gives each run one thread, "
+                   "so two runs share the two cores. A run alone is faster on both "
+                   f"(`MAMLBENCH_THREADS=2`):\n\n{threads}")
+    args.out.write_text(f"# Speed\n\n{table}\n\n## Cost of each experiment\n\n{costs}{threads}\n")
     if args.readme:
         readme.refresh_block(args.readme, table, README_START, README_END)
     print(table)

@@ -44,9 +44,26 @@ def test_each_experiment_costs_its_fastest_configuration_at_the_paper_budget():
     results = [_row("omniglot_20w5s", "second", 15000.0, mb=2500.0),
                _row("omniglot_20w5s", "second", 12000.0, threads=2, mb=2600.0),
                _row("sinusoid", "second", 0.36)]
+    results[1]["sampler_ms_per_meta_batch"] = 6.13
     text = speed_table.cost_markdown(results)
-    assert "| omniglot_20w5s | second | 12000 ms | tiled + XLA, 2 threads | 2600 | 60,000 | 200.0 h |" in text
-    assert "| sinusoid | second | 0.36 ms | tiled + XLA, 1 thread | 900 | 70,000 | 25 s |" in text
+    assert ("| omniglot_20w5s | second | 12000 ms | tiled + XLA, 2 threads | 2600 | 6.1 | 60,000 | "
+            "200.0 h |") in text
+    assert "| sinusoid | second | 0.36 ms | tiled + XLA, 1 thread | 900 | — | 70,000 | 25 s |" in text
+
+
+def test_configurations_measured_on_one_and_on_both_cores_are_paired():
+    results = [_row("omniglot_5w1s", "second", 200.0, formulation="loop"),
+               _row("omniglot_5w1s", "second", 250.0),
+               _row("omniglot_5w1s", "second", 150.0, threads=2),
+               _row("miniimagenet_5w1s", "second", 1900.0, formulation="loop"),
+               _row("omniglot_5w1s", "first", 80.0, formulation="loop", threads=2)]
+    results[3]["onednn"] = True
+    results.append(dict(results[3], threads=2, ms_per_iteration=1000.0))
+    lines = speed_table.threads_markdown(results).splitlines()
+    assert lines[2:] == [  # tiled with tiled, and the first-order row has no 1-thread twin
+        "| omniglot_5w1s | second | tiled + XLA | 250 ms | 150 ms (2 threads) | 1.67× |",
+        "| miniimagenet_5w1s | second | loop + XLA, oneDNN | 1900 ms | 1000 ms (2 threads) | 1.90× |"]
+    assert speed_table.threads_markdown(results[:2]) == ""
 
 
 def test_a_row_measured_in_rounds_shows_their_range():

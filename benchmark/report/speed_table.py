@@ -89,25 +89,55 @@ PAPER_ITERATIONS = {"sinusoid": 70_000}  # the paper's meta-training budget; few
 
 
 def cost_markdown(results: list[dict]) -> str:
-    """Per experiment and order: the fastest configuration, its peak memory, and what the
-    paper's budget costs at that speed on this machine (one run, one seed)."""
-    lines = ["| experiment | order | fastest, ms/it | how | peak memory, MB | paper budget | "
-             "time at this speed |", "|---|---|---|---|---|---|---|"]
+    """Per experiment and order: the fastest configuration, its peak memory, the episode
+    sampler's time, and what the paper's budget costs at that speed (one run, one seed)."""
+    lines = ["| experiment | order | fastest, ms/it | how | peak memory, MB | episode sampler, ms | "
+             "paper budget | time at this speed |", "|---|---|---|---|---|---|---|---|"]
     keys = dict.fromkeys((r["experiment"], r["order"]) for r in results)
     for experiment, order in keys:
         best = _fastest(results, experiment, order)
         budget = PAPER_ITERATIONS.get(experiment, 60_000)
+        sampler = best.get("sampler_ms_per_meta_batch")
         lines.append(f"| {experiment} | {order} | {_ms(best['ms_per_iteration'])} | {_how(best)} | "
-                     f"{best['peak_rss_mb']:.0f} | {budget:,} | "
-                     f"{_duration(best['ms_per_iteration'] * budget / 1e3)} |")
+                     f"{best['peak_rss_mb']:.0f} | {'—' if sampler is None else f'{sampler:.1f}'} | "
+                     f"{budget:,} | {_duration(best['ms_per_iteration'] * budget / 1e3)} |")
     lines += ["", "Peak memory: the benchmark process's peak resident set (TensorFlow included), "
-              "measured in its own process per configuration."]
+              "measured in its own process per configuration. Episode sampler: one meta-batch of "
+              "the few-shot sampler alone (compiled, as training draws it inside the compiled "
+              "chunk), a small share of the meta-iteration, so training never waits on data."]
     return "\n".join(lines)
 
 
-def _how(r: dict) -> str:
-    return (f"{r['formulation']}{' + XLA' if r['xla'] else ''}, {r['threads']} thread"
-            f"{'s' if r['threads'] > 1 else ''}{', oneDNN' if r.get('onednn') else ''}")
+def threads_markdown(results: list[dict]) -> str:
+    """Configurations measured on one thread and on every core: what a run alone on the machine
+    gains ("" when none was measured both ways)."""
+    def key(r):
+        return (r["experiment"], r["order"], r["formulation"], r["xla"], r.get("onednn"))
+
+    one = {key(r): r for r in results if r["threads"] == 1}
+    lines = []
+    for r in results:
+        base = one.get(key(r))
+        if r["threads"] > 1 and base is not None:
+            how = _how(r, threads=False)
+            lines.append(f"| {r['experiment']} | {r['order']} | {how} | "
+                         f"{_ms(base['ms_per_iteration'])} | {_ms(r['ms_per_iteration'])} "
+                         f"({r['threads']} threads) | "
+                         f"{base['ms_per_iteration'] / r['ms_per_iteration']:.2f}× |")
+    if not lines:
+        return ""
+    return "\n".join(["| experiment | order | form | 1 thread | every core | speed-up |",
+                      "|---|---|---|---|---|---|", *lines])
+
+
+def _how(r: dict, threads: bool = True) -> str:
+    """'loop + XLA, 2 threads, oneDNN': a row's configuration (without threads: `threads`)."""
+    parts = [f"{r['formulation']}{' + XLA' if r['xla'] else ''}"]
+    if threads:
+        parts.append(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}")
+    if r.get("onednn"):
+        parts.append("oneDNN")
+    return ", ".join(parts)
 
 
 def _spread(r: dict) -> str:
