@@ -152,10 +152,13 @@ FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the ex
     ("omniglot_5w1s_mlp", "second", "vectorized", True, None, 1),
     ("omniglot_5w5s", "second", "tiled", True, None, 1),
     ("omniglot_5w5s", "second", "loop", False, None, 1),
+    ("omniglot_5w5s", "second", "loop", False, False, 1),  # Eigen's kernels, against oneDNN's
     ("omniglot_20w1s", "second", "tiled", True, None, 1),
     ("omniglot_20w1s", "second", "loop", False, None, 1),
+    ("omniglot_20w1s", "second", "loop", False, False, 1),
     ("omniglot_20w5s", "second", "tiled", True, None, 1),
     ("omniglot_20w5s", "second", "loop", False, None, 1),
+    ("omniglot_20w5s", "second", "loop", False, False, 1),
     ("miniimagenet_5w5s", "second", "loop", False, None, 1),
 ]
 
