@@ -72,22 +72,27 @@ def learning_curves(curves: pd.DataFrame, path) -> None:
 
 
 def accuracy_vs_steps(steps: pd.DataFrame, path) -> None:
-    """Test accuracy after 0..10 fine-tuning steps, one line per run."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    sns.lineplot(data=steps, x="steps", y="accuracy", hue="run", marker="o", markersize=4, ax=ax)
+    """Test accuracy after 0..10 fine-tuning steps: colour per setting, line style per method
+    (the mean over seeds, with a 95% band where there are several)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sns.lineplot(data=steps, x="steps", y="accuracy", hue="experiment", style="method",
+                 markers=True, dashes=True, errorbar=("ci", 95), seed=BOOTSTRAP_SEED, ax=ax)
     ax.set(xlabel="number of gradient steps at test", ylabel="accuracy (%), 600 test tasks")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     _save(fig, path)
 
 
 def accuracy_curves(curves: pd.DataFrame, path) -> None:
-    """Validation accuracy (left) and meta-training loss (right) vs meta-iteration, per run."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    """Validation accuracy (left) and meta-training loss (right) vs meta-iteration: colour per
+    setting, line style per method."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     points = curves.dropna(subset=["val_accuracy"]).assign(val_accuracy=lambda d: 100 * d.val_accuracy)
-    sns.lineplot(data=points, x="step", y="val_accuracy", hue="run", marker="o", ax=axes[0])
+    style = {"hue": "experiment", "style": "method", "errorbar": ("ci", 95), "seed": BOOTSTRAP_SEED}
+    sns.lineplot(data=points, x="step", y="val_accuracy", ax=axes[0], **style)
     axes[0].set(xlabel="meta-iteration", ylabel="validation accuracy (%)")
-    sns.lineplot(data=curves, x="step", y="meta_loss", hue="run", ax=axes[1], legend=False)
+    axes[0].legend(fontsize=7, ncol=2)
+    sns.lineplot(data=curves, x="step", y="meta_loss", ax=axes[1], legend=False, **style)
     axes[1].set(xlabel="meta-iteration", ylabel="meta-training loss", yscale="log")
     fig.tight_layout()
     _save(fig, path)

@@ -33,7 +33,8 @@ def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame
         steps += [{"run": path.parent.name, "experiment": m["experiment"], "method": m["method"],
                    "steps": int(s), "accuracy": 100 * c["mean"]} for s, c in m["by_steps"].items()]
         curve = json.loads((path.parent / "curve.json").read_text())
-        curves += [{"run": path.parent.name, **c} for c in curve]
+        curves += [{"run": path.parent.name, "experiment": m["experiment"], "method": m["method"],
+                    **c} for c in curve]
     cells = []
     if per_run:
         df = pd.DataFrame(per_run)
