@@ -1,4 +1,5 @@
 """params.yaml: the committed file loads, and bad input fails with a message naming the fix."""
+import json
 import pathlib
 import shutil
 
@@ -92,6 +93,48 @@ def test_a_run_budget_overrides_its_settings_and_stays_within_the_papers(tmp_pat
     assert s.iterations("omniglot_5w1s-context_vector-0") == 800  # its setting's
     assert s.iterations("omniglot_5w1s-fomaml-0") == 60000  # never past the paper's budget
     assert s.iterations("omniglot_5w1s_mlp-maml-0") == 500  # the profile's
+
+
+def test_a_budget_given_to_one_run_leaves_every_other_runs_budget_file_unchanged(tmp_path):
+    from pipelines.fewshot import budget
+
+    def files(edit) -> dict[str, str]:
+        path = _edited(tmp_path, edit)
+        raw = yaml.safe_load(path.read_text())
+        out = {}
+        for run in raw["fewshot"]["runs"]:
+            budget.main([run, "--params", str(path), "--out", str(tmp_path / f"{run}.json")])
+            out[run] = (tmp_path / f"{run}.json").read_text()
+        return out
+
+    before = files(lambda raw: None)
+    after = files(lambda raw: raw["fewshot_profiles"]["cpu"]["run_iterations"].update(
+        {"omniglot_5w5s-maml-0": 30000}))
+    changed = {run for run in before if before[run] != after[run]}
+    assert changed == {"omniglot_5w5s-maml-0"}
+    assert json.loads(after["omniglot_5w5s-maml-0"])["iterations"] == 30000
+    assert json.loads(before["omniglot_5w5s-maml-0"]) == {
+        "profile": "cpu", "iterations": 12000, "chunk_iterations": 100, "checkpoint_every": 1000,
+        "log_every": 100, "eval_tasks": 600, "eval_batch": 50, "validation_tasks": 100}
+
+
+def test_few_shot_runs_depend_on_their_budget_file_not_on_the_whole_profile():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    budget_file = "results/fewshot/runs/${key}/budget.json"
+    assert budget_file in [next(iter(o)) for o in stages["fewshot_budget"]["do"]["outs"]]
+    for name in ("fewshot_train", "fewshot_evaluate"):
+        do = stages[name]["do"]
+        assert budget_file in do["deps"], name
+        assert not any(p.startswith("fewshot_profile") for p in do["params"]), name
+
+
+def test_the_budget_stage_refuses_an_unknown_run(tmp_path):
+    from pipelines.fewshot import budget
+
+    with pytest.raises(config.ConfigError, match="unknown run 'omniglot_5w1s-maml-9'"):
+        budget.main(["omniglot_5w1s-maml-9", "--params", str(ROOT / "params.yaml"),
+                     "--out", str(tmp_path / "b.json")])
+    assert not (tmp_path / "b.json").exists()
 
 
 @pytest.mark.parametrize("key, name, known", [

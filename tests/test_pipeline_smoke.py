@@ -39,6 +39,8 @@ def test_smoke_pipeline_produces_every_output(tmp_path):
     for run in params["fewshot"]["runs"]:
         metrics = json.loads((dest / "results/fewshot/runs" / run / "metrics.json").read_text())
         assert len(metrics["by_steps"]) == 11 and metrics["num_tasks"] == 8
+        budget = json.loads((dest / "results/fewshot/runs" / run / "budget.json").read_text())
+        assert budget["profile"] == "smoke" and metrics["train"]["budget"] == budget
     assert (dest / "results/fewshot/figures/learning_curves.png").stat().st_size > 0
     assert "needs images" in (dest / "README.md").read_text()
 

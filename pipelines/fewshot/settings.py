@@ -107,6 +107,16 @@ class Settings:
             run, self.budget.experiment_iterations.get(name, self.budget.max_iterations))
         return experiment.iterations if cap is None else min(cap, experiment.iterations)
 
+    def run_budget(self, run: str) -> dict:
+        """All that run `run` takes from the profile, resolved: the `fewshot_budget` stage writes
+        it, and the run's train and evaluate stages depend on that file instead of the whole
+        profile, so that a budget given to one run does not re-run every other one."""
+        b = self.budget
+        return {"profile": self.profile, "iterations": self.iterations(run),
+                "chunk_iterations": b.chunk_iterations, "checkpoint_every": b.checkpoint_every,
+                "log_every": b.log_every, "eval_tasks": b.eval_tasks, "eval_batch": b.eval_batch,
+                "validation_tasks": b.validation_tasks}
+
 
 def load(path: str | pathlib.Path = "params.yaml") -> Settings:
     p = config.load(path)

@@ -8,7 +8,6 @@ Writes <out>/model.npz, <out>/curve.json (meta-loss and validation accuracy per 
 <out>/train.json (budget, wall time, commit).
 """
 import argparse
-import dataclasses
 import pathlib
 
 from benchmark import runtime
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
                   [{**c, "val_accuracy": by_step.get(c["step"])} for c in curve])
     io.write_json(args.out / "train.json", {
         "experiment": spec.experiment, "method": spec.method, "seed": spec.seed,
-        "budget": dataclasses.asdict(s.budget), "paper_iterations": e.iterations, **stats,
+        "budget": s.run_budget(args.run), "paper_iterations": e.iterations, **stats,
         "fingerprint": fingerprint, "commit": io.git_commit(),
     })
 
