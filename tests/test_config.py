@@ -172,6 +172,11 @@ def test_a_run_trained_ahead_gets_the_pipelines_params_with_its_budget(tmp_path)
         experiment="omniglot_20w1s", method="maml", seed=0, data="omniglot")
     assert s.iterations("omniglot_20w1s-maml-0") == 30000
     assert s.iterations("omniglot_5w1s-maml-0") == 60000  # the other runs' budgets are kept
+    # the rewritten file (anchors expanded, comments gone) holds the same settings, so the run
+    # and its checkpoint's fingerprint are the pipeline's
+    committed = settings.load(ROOT / "params.yaml")
+    assert (s.fewshot.experiments, s.fewshot.methods) == (committed.fewshot.experiments,
+                                                          committed.fewshot.methods)
     # without --iterations, the profile's budget; a committed run keeps its own entry
     s = settings.load(_edited(tmp_path, lambda r: r.update(
         train_ahead.params_for(ROOT / "params.yaml", "omniglot_5w1s-context_vector-0", None))))
