@@ -10,15 +10,19 @@ checks the losses, logs progress and checkpoints.
 
 Resumption: a checkpoint holds the weights, the Adam state, the iteration and the per-iteration
 losses. As the tasks depend only on (seed, iteration), a resumed run computes exactly what an
-uninterrupted one would.
+uninterrupted one would. It also holds the run's training segments: which iterations each
+process trained, on how many threads, in how long, stamped with what the caller records of
+itself (`Run.provenance`, e.g. the code commit), so that a run trained over several sessions
+says which code trained which iterations.
 """
 import dataclasses
+import json
 import math
 import os
 import pathlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -58,20 +62,23 @@ class Run:
     # Called with (params, iteration) at every checkpoint (each `checkpoint_every` iterations
     # and the last), and at the checkpoint a run resumes from: e.g. to score validation tasks.
     on_checkpoint: Callable[[Params, int], None] = lambda params, iteration: None
+    # Stamped on the training segment this process runs, e.g. {"commit": "..."}.
+    provenance: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
     """Adam on `objective(params, tasks)` over meta-batches from `sample`.
 
     Returns (params, curve, stats): the curve is [{"step", "meta_loss"}], the mean loss over
-    each window of `log_every` iterations; stats record iterations and wall time.
+    each window of `log_every` iterations; stats record iterations, wall time and the training
+    segments ([{"first", "last", "threads", "wall_time_s", **run.provenance}], oldest first).
     """
     optimizer = Adam(config.meta_lr, clip_value=config.clip_value)
     run_chunk = _compile_chunk(objective, sample, optimizer, config, run.seed)
 
     state = _load(run) or {
         "params": params, "opt": optimizer.init(params), "iteration": 0,
-        "losses": np.zeros([0], np.float32), "wall_time": 0.0,
+        "losses": np.zeros([0], np.float32), "wall_time": 0.0, "segments": [],
     }
     params, opt_state, it = state["params"], state["opt"], state["iteration"]
     if it > config.iterations:  # its weights are not this budget's: never return them as such
@@ -84,6 +91,13 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
         run.on_checkpoint(params, it)
     losses, wall = [state["losses"]], state["wall_time"]
     saved_at, t0, start_it = it, time.perf_counter(), it
+
+    def segments() -> list[dict]:  # the checkpoint's, then this process's (if it trained)
+        if it == start_it:
+            return state["segments"]
+        return state["segments"] + [{
+            "first": start_it + 1, "last": it, "threads": threads(),
+            "wall_time_s": round(time.perf_counter() - t0, 2), **run.provenance}]
     while it < config.iterations:
         n = min(config.chunk_iterations, config.iterations - it)
         new_params, new_opt, chunk_losses = run_chunk(params, opt_state, tf.constant(it, tf.int64), n)
@@ -105,11 +119,13 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
         )
         if it - saved_at >= config.checkpoint_every or it == config.iterations:
             if run.resume_path:
-                _save(run, params, opt_state, it, np.concatenate(losses), wall + elapsed)
+                _save(run, params, opt_state, it, np.concatenate(losses), wall + elapsed,
+                      segments())
             saved_at = it
             run.on_checkpoint(params, it)
     all_losses = np.concatenate(losses)
-    stats = {"iterations": it, "wall_time_s": round(wall + time.perf_counter() - t0, 2)}
+    stats = {"iterations": it, "wall_time_s": round(wall + time.perf_counter() - t0, 2),
+             "segments": segments()}
     return params, learning_curve(all_losses, config.log_every), stats
 
 
@@ -178,14 +194,15 @@ def _compile_chunk(objective, sample, optimizer: Adam, config: TrainConfig, seed
     return call
 
 
-def _save(run: Run, params, opt_state: AdamState, iteration, losses, wall_time) -> None:
+def _save(run: Run, params, opt_state: AdamState, iteration, losses, wall_time,
+          segments: list[dict]) -> None:
     arrays = {f"params/{k}": v.numpy() for k, v in params.items()}
     arrays |= {f"m/{k}": v.numpy() for k, v in opt_state.m.items()}
     arrays |= {f"v/{k}": v.numpy() for k, v in opt_state.v.items()}
     arrays |= {
         "opt_step": opt_state.step.numpy(), "iteration": np.int64(iteration), "losses": losses,
         "wall_time": np.float64(wall_time), "fingerprint": np.str_(run.fingerprint),
-        "threads": np.int64(threads()),
+        "threads": np.int64(threads()), "segments": np.str_(json.dumps(segments)),
     }
     save_npz(run.resume_path, arrays)
 
@@ -211,11 +228,18 @@ def _load(run: Run) -> dict | None:
     group = lambda prefix: {
         k.split("/", 1)[1]: tf.constant(v) for k, v in arrays.items() if k.startswith(prefix + "/")
     }
+    iteration, wall_time = int(arrays["iteration"]), float(arrays["wall_time"])
+    if "segments" in arrays:
+        segments = json.loads(str(arrays["segments"]))
+    else:  # written before segments were recorded: one segment, its provenance unknown
+        segments = [{"first": 1, "last": iteration, "threads": saved,
+                     "wall_time_s": round(wall_time, 2),
+                     **{k: "not recorded" for k in run.provenance}}]
     return {
         "params": group("params"),
         "opt": AdamState(tf.constant(arrays["opt_step"]), group("m"), group("v")),
-        "iteration": int(arrays["iteration"]), "losses": arrays["losses"],
-        "wall_time": float(arrays["wall_time"]),
+        "iteration": iteration, "losses": arrays["losses"], "wall_time": wall_time,
+        "segments": segments,
     }
 
 

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     method = build.method(p, args.method)
     fingerprint = build.fingerprint(p, args.method, args.seed)
     resume = args.resume_dir / f"sinusoid-{args.method}-seed{args.seed}-{fingerprint}.npz"
-    run = training.Run(seed=args.seed, resume_path=resume, fingerprint=fingerprint)
+    run = training.Run(seed=args.seed, resume_path=resume, fingerprint=fingerprint,
+                       provenance={"commit": io.git_commit()})
 
     params, curve, stats = method.fit(method.init(args.seed), build.distribution(p).sample,
                                       build.train_config(p), run)

@@ -41,6 +41,10 @@ def test_smoke_pipeline_produces_every_output(tmp_path):
         assert len(metrics["by_steps"]) == 11 and metrics["num_tasks"] == 8
         budget = json.loads((dest / "results/fewshot/runs" / run / "budget.json").read_text())
         assert budget["profile"] == "smoke" and metrics["train"]["budget"] == budget
+        # One process trained it, at the scratch copy's commit.
+        (segment,) = metrics["train"]["segments"]
+        assert (segment["first"], segment["last"]) == (1, metrics["train"]["iterations"])
+        assert segment["commit"] == metrics["train"]["commit"] != "unknown"
     assert (dest / "results/fewshot/figures/learning_curves.png").stat().st_size > 0
     assert "needs images" in (dest / "README.md").read_text()
 

@@ -98,6 +98,31 @@ def test_the_chunk_compiles_to_one_program_whatever_its_start(monkeypatch, presa
     assert hlo(0) == hlo(20)
 
 
+def test_each_process_records_the_iterations_it_trained_and_its_provenance(tmp_path):
+    resume = tmp_path / "resume.npz"
+    _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="f",
+         provenance={"commit": "aaa"})
+    _, _, stats = _fit(0, resume_path=resume, fingerprint="f", provenance={"commit": "bbb"})
+    assert [(s["first"], s["last"], s["commit"]) for s in stats["segments"]] == [
+        (1, 40, "aaa"), (41, 60, "bbb")]
+    assert all(s["threads"] == training.threads() and s["wall_time_s"] > 0
+               for s in stats["segments"])
+    # Resumed at its budget: nothing trained, nothing added.
+    _, _, again = _fit(0, resume_path=resume, fingerprint="f", provenance={"commit": "ccc"})
+    assert again["segments"] == stats["segments"]
+
+
+def test_a_checkpoint_from_before_segments_says_its_provenance_is_not_recorded(tmp_path):
+    resume = tmp_path / "resume.npz"
+    _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="f")
+    arrays = training.load_npz(resume)
+    del arrays["segments"]
+    training.save_npz(resume, arrays)
+    _, _, stats = _fit(0, resume_path=resume, fingerprint="f", provenance={"commit": "bbb"})
+    assert [(s["first"], s["last"], s["commit"]) for s in stats["segments"]] == [
+        (1, 40, "not recorded"), (41, 60, "bbb")]
+
+
 def test_a_checkpoint_past_the_budget_is_refused_not_returned(tmp_path):
     resume = tmp_path / "resume.npz"
     _fit(0, resume_path=resume, fingerprint="f")  # 60 iterations

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         "inner_lr_choice": how, "lr_scores": lr_scores,
         "reported_step": e.reported_step, "eval_wall_time_s": round(time.perf_counter() - t0, 1),
         "train": {k: train[k] for k in ("iterations", "paper_iterations", "wall_time_s", "commit",
-                                        "budget")},
+                                        "budget", "segments")},
         "commit": io.git_commit(),
         "by_steps": {str(i): metrics.summarize_tasks(row) for i, row in enumerate(accuracy)},
     })

@@ -29,7 +29,9 @@ def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame
                         "iterations": m["train"]["iterations"],
                         "paper_iterations": m["train"]["paper_iterations"],
                         "train_wall_time_s": m["train"]["wall_time_s"],
-                        "commit": m["train"]["commit"], "reported_step": m["reported_step"]})
+                        "profile": m["train"]["budget"]["profile"],
+                        "trained_by": _trained_by(m["train"]["segments"]),
+                        "reported_step": m["reported_step"]})
         steps += [{"run": path.parent.name, "experiment": m["experiment"], "method": m["method"],
                    "steps": int(s), "accuracy": 100 * c["mean"]} for s, c in m["by_steps"].items()]
         curve = json.loads((path.parent / "curve.json").read_text())
@@ -44,9 +46,26 @@ def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame
                 "accuracy": float((g.accuracy * g.n).sum() / g.n.sum()), "ci95": float(g.ci95.mean()),
                 "iterations": int(g.iterations.min()), "paper_iterations": int(g.paper_iterations.max()),
                 "train_wall_time_s": [float(w) for w in g.train_wall_time_s],
-                "commits": sorted(set(g.commit)), "reported_step": int(g.reported_step.iloc[0]),
+                "profiles": sorted(set(g.profile)),
+                "trained_by": {str(seed): spans for seed, spans in zip(g.seed, g.trained_by, strict=True)},
+                "reported_step": int(g.reported_step.iloc[0]),
             })
     return cells, pd.DataFrame(steps), pd.DataFrame(curves)
+
+
+def _trained_by(segments: list[dict]) -> list[str]:
+    """The commits that trained a run, oldest first, each with the iterations it trained."""
+    spans: list[list] = []  # [commit, first, last]; consecutive segments of a commit merge
+    for s in segments:
+        if spans and spans[-1][0] == s["commit"] and spans[-1][2] + 1 == s["first"]:
+            spans[-1][2] = s["last"]
+        else:
+            spans.append([s["commit"], s["first"], s["last"]])
+    return [f"{c} ({_k(first - 1)}–{_k(last)})" for c, first, last in spans]
+
+
+def _k(iterations: int) -> str:
+    return f"{iterations / 1000:g}k" if iterations >= 1000 else str(iterations)
 
 
 def compare(cells: list[dict]) -> list[dict]:
@@ -81,9 +100,8 @@ def table(cells: list[dict]) -> str:
                 ptxt = f"{paper.accuracy:.1f} ± {paper.ci95:.1f}" if paper else "–"
                 if ours:
                     gap = f", gap {ours['accuracy'] - paper.accuracy:+.1f}" if paper else ""
-                    it = ours["iterations"]
                     row.append(f"{ours['accuracy']:.1f} ± {ours['ci95']:.1f} (paper {ptxt}{gap}) "
-                               f"· {f'{it / 1000:g}k' if it >= 1000 else it} it")
+                               f"· {_k(ours['iterations'])} it")
                 elif method not in table1.EVERY_SETTING and paper is None:
                     row.append("–")  # a baseline the paper ran on other settings only
                 elif e.startswith("miniimagenet"):
@@ -97,6 +115,29 @@ def table(cells: list[dict]) -> str:
               "`fewshot.runs` in params.yaml and `dvc repro`. \"not run\": the setting is defined "
               "in params.yaml but not in `fewshot.runs` (budget; results/speed/ has its cost). The "
               "baselines' paper numbers are Ravi & Larochelle's, as Table 1 quotes them."]
+    return "\n".join(lines + ["", provenance(cells)] if cells else lines)
+
+
+def _by_seed(trained_by: dict[str, list[str]]) -> str:
+    if len(trained_by) == 1:
+        return ", ".join(*trained_by.values())
+    return "; ".join(f"seed {seed}: {', '.join(spans)}" for seed, spans in sorted(trained_by.items()))
+
+
+def provenance(cells: list[dict]) -> str:
+    """Where each cell's numbers come from: profile, seeds, budget, wall time, training commits."""
+    lines = ["| setting | method | profile | seeds | training iterations | train wall time "
+             "(h, per seed) | trained by (commit, iterations) |", "|---" * 7 + "|"]
+    names = {e: f"{group} {table1.LABELS[e]}" for group, experiments in table1.COLUMNS.items()
+             for e in experiments}
+    rank = lambda c: (list(names).index(c["experiment"]) if c["experiment"] in names else len(names),  # noqa: E731
+                      list(METHODS).index(c["method"]) if c["method"] in METHODS else len(METHODS))
+    for c in sorted(cells, key=rank):
+        walls = ", ".join(f"{w / 3600:.1f}" for w in c["train_wall_time_s"])
+        lines.append(f"| {names.get(c['experiment'], c['experiment'])} "
+                     f"| {METHODS.get(c['method'], c['method'])} | {', '.join(c['profiles'])} "
+                     f"| {','.join(map(str, c['seeds']))} | {c['iterations']} | {walls} "
+                     f"| {_by_seed(c['trained_by'])} |")
     return "\n".join(lines)
 
 

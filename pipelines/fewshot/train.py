@@ -5,7 +5,7 @@ Every `checkpoint_every` iterations the weights are checkpointed under checkpoin
 validation tasks, which gives the accuracy learning curve. A killed run
 continues where its last checkpoint stopped, with the same result as an uninterrupted one.
 Writes <out>/model.npz, <out>/curve.json (meta-loss and validation accuracy per step) and
-<out>/train.json (budget, wall time, commit).
+<out>/train.json (budget, wall time, and which commit trained which iterations).
 """
 import argparse
 import pathlib
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"({s.budget.validation_tasks} tasks, {e.reported_step} steps)")
 
     run = training.Run(seed=spec.seed, resume_path=resume, fingerprint=fingerprint,
-                       on_checkpoint=validate)
+                       on_checkpoint=validate, provenance={"commit": io.git_commit()})
     config = build.train_config(s, e, m, s.iterations(args.run))
     params, curve, stats = method.fit(method.init(spec.seed), train.sample, config, run)
 
