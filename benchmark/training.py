@@ -86,20 +86,29 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
             f"{run.resume_path} holds iteration {it}, past this run's budget of "
             f"{config.iterations} iterations, and a run cannot be rewound: raise the budget to at "
             f"least {it}, or move the checkpoint away to train this budget from scratch")
+    # Convolutions round differently on another thread count, so training on would not give the
+    # run an uninterrupted one gives; a run already at its budget only hands its weights back.
+    if it < config.iterations and state.get("threads", threads()) != threads():
+        raise ValueError(
+            f"{run.resume_path} was trained on {state['threads']} TensorFlow thread(s) and this "
+            f"process runs {threads()}; the thread count changes rounding, so the resumed run "
+            f"would differ from an uninterrupted one: resume with "
+            f"MAMLBENCH_THREADS={state['threads']}")
     if it > 0:
         run.log(f"resuming from iteration {it} ({run.resume_path})")
         run.on_checkpoint(params, it)
     losses, wall = [state["losses"]], state["wall_time"]
-    saved_at, t0, start_it = it, time.perf_counter(), it
+    saved_at, t0, start_it, elapsed = it, time.perf_counter(), it, 0.0
 
     def segments() -> list[dict]:  # the checkpoint's, then this process's (if it trained)
         if it == start_it:
             return state["segments"]
-        return state["segments"] + [{
-            "first": start_it + 1, "last": it, "threads": threads(),
-            "wall_time_s": round(time.perf_counter() - t0, 2), **run.provenance}]
+        return state["segments"] + [{"first": start_it + 1, "last": it, "threads": threads(),
+                                     "wall_time_s": round(elapsed, 2), **run.provenance}]
+
     while it < config.iterations:
         n = min(config.chunk_iterations, config.iterations - it)
+        chunk_start = time.perf_counter()
         new_params, new_opt, chunk_losses = run_chunk(params, opt_state, tf.constant(it, tf.int64), n)
         chunk_losses = chunk_losses.numpy()[:n]
         bad = np.flatnonzero(~np.isfinite(chunk_losses))
@@ -111,11 +120,13 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
             )
         params, opt_state, it = new_params, new_opt, it + n
         losses.append(chunk_losses)
-        elapsed = time.perf_counter() - t0
+        now = time.perf_counter()
+        elapsed, chunk_ms = now - t0, 1e3 * (now - chunk_start) / n
         eta = elapsed / (it - start_it) * (config.iterations - it)
-        run.log(
+        run.log(  # this chunk's speed; overall: the process's, checkpoints and scoring included
             f"iteration {it}/{config.iterations}  loss {chunk_losses.mean():.4f}  "
-            f"{1e3 * elapsed / (it - start_it):.3f} ms/it  ETA {eta:.0f} s"
+            f"{chunk_ms:.3f} ms/it ({1e3 * elapsed / (it - start_it):.3f} ms/it overall)  "
+            f"ETA {eta:.0f} s"
         )
         if it - saved_at >= config.checkpoint_every or it == config.iterations:
             if run.resume_path:
@@ -220,11 +231,6 @@ def _load(run: Run) -> dict | None:
         run.log(f"ignoring {run.resume_path}: it was written with other settings")
         return None
     saved = int(arrays["threads"]) if "threads" in arrays else 1  # older ones: all one thread
-    if saved != threads():  # convolutions round differently: the run would not be the same run
-        raise ValueError(
-            f"{run.resume_path} was trained on {saved} TensorFlow thread(s) and this process runs "
-            f"{threads()}; the thread count changes rounding, so the resumed run would differ from "
-            f"an uninterrupted one: resume with MAMLBENCH_THREADS={saved}")
     group = lambda prefix: {
         k.split("/", 1)[1]: tf.constant(v) for k, v in arrays.items() if k.startswith(prefix + "/")
     }
@@ -239,7 +245,7 @@ def _load(run: Run) -> dict | None:
         "params": group("params"),
         "opt": AdamState(tf.constant(arrays["opt_step"]), group("m"), group("v")),
         "iteration": iteration, "losses": arrays["losses"], "wall_time": wall_time,
-        "segments": segments,
+        "segments": segments, "threads": saved,
     }
 
 

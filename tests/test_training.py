@@ -139,6 +139,15 @@ def test_a_resume_on_another_thread_count_is_refused(tmp_path, monkeypatch):
         _fit(0, resume_path=resume, fingerprint="f")
 
 
+def test_a_run_at_its_budget_hands_its_weights_back_on_any_thread_count(tmp_path, monkeypatch):
+    resume = tmp_path / "resume.npz"
+    trained, _, _ = _fit(0, resume_path=resume, fingerprint="f")
+    saved = training.threads()
+    monkeypatch.setattr(training, "threads", lambda: saved + 1)
+    again, _, stats = _fit(0, resume_path=resume, fingerprint="f")  # nothing left to train
+    assert _same(trained, again) and stats["segments"][-1]["threads"] == saved
+
+
 def test_resume_ignores_a_checkpoint_of_other_settings(tmp_path):
     resume = tmp_path / "resume.npz"
     _fit(0, dataclasses.replace(CONFIG, iterations=40), resume_path=resume, fingerprint="a")
