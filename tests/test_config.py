@@ -159,35 +159,3 @@ def test_the_batched_few_shot_forms_train_under_xla_and_the_loop_without(formula
     e = dataclasses.replace(s.fewshot.experiments["omniglot_5w1s_mlp"], formulation=formulation)
     config = build.train_config(s, e, s.fewshot.methods["maml"], 10)
     assert config.jit_compile is compiled
-
-
-def test_a_run_trained_ahead_gets_the_pipelines_params_with_its_budget(tmp_path):
-    from pipelines.fewshot import settings, train_ahead
-
-    raw = train_ahead.params_for(ROOT / "params.yaml", "omniglot_20w1s-maml-0", 30000)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    s = settings.load(path)
-    assert s.fewshot.runs["omniglot_20w1s-maml-0"] == settings.RunSpec(
-        experiment="omniglot_20w1s", method="maml", seed=0, data="omniglot")
-    assert s.iterations("omniglot_20w1s-maml-0") == 30000
-    assert s.iterations("omniglot_5w1s-maml-0") == 60000  # the other runs' budgets are kept
-    # the rewritten file (anchors expanded, comments gone) holds the same settings, so the run
-    # and its checkpoint's fingerprint are the pipeline's
-    committed = settings.load(ROOT / "params.yaml")
-    assert (s.fewshot.experiments, s.fewshot.methods) == (committed.fewshot.experiments,
-                                                          committed.fewshot.methods)
-    # without --iterations, the profile's budget; a committed run keeps its own entry
-    s = settings.load(_edited(tmp_path, lambda r: r.update(
-        train_ahead.params_for(ROOT / "params.yaml", "omniglot_5w1s-context_vector-0", None))))
-    assert s.iterations("omniglot_5w1s-context_vector-0") == 12000
-
-
-@pytest.mark.parametrize("run, match", [
-    ("omniglot_20w1s-maml", "not named <experiment>-<method>-<seed>"),
-    ("omniglot_9w1s-maml-0", "experiment 'omniglot_9w1s' or method 'maml' is not defined")])
-def test_a_run_trained_ahead_must_name_a_defined_experiment_and_method(run, match):
-    from pipelines.fewshot import train_ahead
-
-    with pytest.raises(config.ConfigError, match=match):
-        train_ahead.params_for(ROOT / "params.yaml", run, None)

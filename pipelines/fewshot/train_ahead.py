@@ -6,20 +6,27 @@ The run is named `<experiment>-<method>-<seed>` as under `fewshot.runs`; it need
 yet. Its checkpoints go to checkpoints/fewshot-continuing/ (commit them: the next session, on
 any machine, continues from the last one), and the stages of the committed runs stay as they
 are. `--iterations` carries it past the profile's budget (never past the paper's). When it has
-reached its budget, it joins the pipeline: move its checkpoint to checkpoints/fewshot/, add the
-run to `fewshot.runs` (and the budget to the profile's `run_iterations`), and `dvc repro
-fewshot_report` resumes it at that budget, evaluates it and reports it.
+reached its budget (or whenever it is to be reported at the iterations it has), stop it and
+
+    python -m pipelines.fewshot.train_ahead omniglot_20w1s-maml-0 --join
+
+moves its checkpoint to checkpoints/fewshot/, adds the run to params.yaml's `fewshot.runs` and
+its iterations to the profile's `run_iterations` (a text edit that keeps the file's comments);
+commit that, and `dvc repro fewshot_report` resumes it at that budget, evaluates and reports it.
 
 It writes the params.yaml that the run needs (the run added, its budget set) to a scratch file
 and trains with `pipelines.fewshot.train`, so the run is the one the pipeline would train.
 """
 import argparse
+import os
 import pathlib
 import tempfile
 
+import numpy as np
 import yaml
 
 from benchmark.config import ConfigError
+from pipelines import params_text
 from pipelines.fewshot import settings, train
 
 
@@ -42,6 +49,59 @@ def params_for(params: pathlib.Path, run: str, iterations: int | None) -> dict:
     return raw
 
 
+def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib.Path) -> str:
+    """Move run's checkpoint from `ahead` to `committed` and write into `params` what the
+    pipeline needs to report it at the iterations it has. Returns what was done."""
+    from pipelines.fewshot import build  # TensorFlow: only once the arguments are known good
+
+    raw = params_for(params, run, None)
+    s = _loaded(raw)
+    spec, e, m = settings.run(s, run)
+    name = f"{run}-{s.profile}-{build.fingerprint(e, m, spec)}"
+    source = ahead / f"{name}.npz"
+    if not source.exists():
+        raise ConfigError(f"no checkpoint of {run} under the current settings at {source} "
+                          f"(train it first: python -m pipelines.fewshot.train_ahead {run})")
+    iterations = int(np.load(source)["iteration"])
+    target = committed / f"{name}.npz"
+    if target.exists() and int(np.load(target)["iteration"]) > iterations:
+        raise ConfigError(f"{target} is further on ({int(np.load(target)['iteration'])} "
+                          f"iterations) than {source} ({iterations}): nothing to join")
+    if iterations > e.iterations:
+        raise ConfigError(f"{source} has {iterations} iterations, past the paper's budget for "
+                          f"{spec.experiment} ({e.iterations})")
+
+    text = params.read_text()
+    if run not in yaml.safe_load(text)["fewshot"]["runs"]:
+        entry = (f"{{experiment: {spec.experiment}, method: {spec.method}, seed: {spec.seed}, "
+                 f"data: {spec.data}}}")
+        text = params_text.set_key(text, ("fewshot", "runs"), run, entry)
+    if s.iterations(run) != iterations:
+        text = params_text.set_key(text, ("fewshot_profiles", s.profile, "run_iterations"), run,
+                                   str(iterations))
+    # The edit must read back as exactly the settings meant; else params.yaml stays as it was.
+    meant = params_for(params, run, None if s.iterations(run) == iterations else iterations)
+    if yaml.safe_load(text) != meant or _loaded(meant).iterations(run) != iterations:
+        raise ConfigError(f"could not add {run} to {params} by a text edit (its layout is not "
+                          f"the one expected): add it under fewshot.runs, with {iterations} "
+                          f"under fewshot_profiles.{s.profile}.run_iterations, by hand")
+    params.write_text(text)
+    committed.mkdir(parents=True, exist_ok=True)
+    for suffix in (".npz", ".validation.json"):
+        if (ahead / f"{name}{suffix}").exists():
+            os.replace(ahead / f"{name}{suffix}", committed / f"{name}{suffix}")
+    return (f"{run} joined at {iterations} iterations: its checkpoint is in {committed}/ and "
+            f"{params} has the run and its budget. Commit both, then: dvc repro fewshot_report")
+
+
+def _loaded(raw: dict) -> settings.Settings:
+    """Settings from a params dict, with every check of the pipeline's loader."""
+    with tempfile.TemporaryDirectory(prefix="mamlbench-params-") as scratch:
+        path = pathlib.Path(scratch) / "params.yaml"
+        path.write_text(yaml.safe_dump(raw, sort_keys=False))
+        return settings.load(path)
+
+
 def _parse(run: str) -> tuple[str, str, int]:
     parts = run.rsplit("-", 2)
     if len(parts) != 3 or not parts[2].isdigit():
@@ -59,12 +119,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", type=pathlib.Path, default=pathlib.Path("params.yaml"))
     parser.add_argument("--checkpoints", type=pathlib.Path,
                         default=pathlib.Path("checkpoints/fewshot-continuing"))
+    parser.add_argument("--join", action="store_true",
+                        help="do not train: move the checkpoint to --committed and add the run, "
+                             "at the iterations it has, to params.yaml")
+    parser.add_argument("--committed", type=pathlib.Path,
+                        default=pathlib.Path("checkpoints/fewshot"),
+                        help="with --join: the pipeline's checkpoint folder")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="model, curve and train.json (default: a scratch folder)")
     parser.add_argument("--threads", type=int, default=None, help="TF threads (default: 1)")
     args = parser.parse_args(argv)
     if not args.params.exists():
         raise ConfigError(f"{args.params} not found: run from the repository root, or pass --params")
+    if args.join:
+        if args.iterations is not None:
+            raise ConfigError("--join takes the iterations from the checkpoint: drop --iterations")
+        print(join(args.params, args.run, args.checkpoints, args.committed), flush=True)
+        return
 
     scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"mamlbench-{args.run}-"))
     params = scratch / "params.yaml"
