@@ -1,7 +1,10 @@
 """A few-shot run stopped part-way continues from its checkpoint to the same weights, bit for bit,
 as a run that never stopped (the tasks of iteration i depend only on (seed, i))."""
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +12,8 @@ import pytest
 from benchmark.datasets import omniglot, save_images
 from pipelines.fewshot import build, train
 
-MIRROR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "omniglot"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MIRROR = ROOT.parent / "shared" / "data" / "omniglot"
 
 
 def _params(tmp_path, iterations: int):
@@ -48,3 +52,33 @@ def test_a_stopped_run_continues_to_the_same_weights(tmp_path, omniglot_arrays):
     for k in a.files:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert (whole / "out" / "curve.json").read_text() == (parts / "out" / "curve.json").read_text()
+
+
+@pytest.mark.slow
+def test_a_run_continued_in_a_new_process_repeats_an_unbroken_one(tmp_path, omniglot_arrays):
+    """What a killed run really does: each part is its own process, as `dvc repro` starts them.
+    (Grappler's memory optimizer once made the same meta-iteration differ between processes.)"""
+    run = "omniglot_5w1s-maml-0"
+    work = tmp_path / "work"  # data/ as the stage sees it, whichever arrays the fixture found
+    (work / "data" / "omniglot" / "arrays").mkdir(parents=True)
+    (work / build.DATA / "omniglot" / "arrays" / "omniglot28.npz").symlink_to(
+        build.OMNIGLOT_ARRAYS.resolve())
+    (work / "results" / "fewshot").mkdir(parents=True)
+    (work / "results" / "fewshot" / "omniglot_split.json").symlink_to(
+        ROOT / "results" / "fewshot" / "omniglot_split.json")
+
+    def train_in_a_new_process(folder: pathlib.Path, iterations: int) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "pipelines.fewshot.train", run, "--out", str(folder / "out"),
+             "--params", str(_params(tmp_path, iterations).resolve()),
+             "--checkpoints", str(folder / "ckpt")],
+            cwd=work, check=True, capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "MAMLBENCH_THREADS": "1"})
+
+    train_in_a_new_process(tmp_path / "whole", 4)
+    train_in_a_new_process(tmp_path / "parts", 2)
+    train_in_a_new_process(tmp_path / "parts", 4)
+    a = np.load(tmp_path / "whole" / "out" / "model.npz")
+    b = np.load(tmp_path / "parts" / "out" / "model.npz")
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)

@@ -56,9 +56,11 @@ def batch_norm(x: tf.Tensor, beta: tf.Tensor, axes: list[int], fused: bool = Fal
 
     `fused`: when x has no task axis and is float32, the same function runs as TF's fused
     batch-norm kernel, whose first and second derivatives are exact too (tests/
-    test_fewshot_models.py checks it against the float64 form). With oneDNN it is 3x faster on
-    MiniImageNet's 84x84 maps; on Omniglot's small maps under Eigen its second derivative is
-    slower than the composite's (results/speed/)."""
+    test_fewshot_models.py checks it against the float64 form), though through 5 unrolled inner
+    steps its float32 rounding drifts further than the composite's (README). With oneDNN it is
+    3x faster on MiniImageNet's 84x84 maps; on Omniglot's small maps under Eigen its second
+    derivative is slower than the composite's (results/speed/), and under oneDNN on 20-way
+    1-shot too."""
     if fused and x.dtype == tf.float32 and beta.shape.rank == 1 and (
             x.shape.rank == len(axes) + 1 in (2, 4)):
         return _fused_batch_norm(x, beta)

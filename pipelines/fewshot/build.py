@@ -64,9 +64,9 @@ def method(e: Experiment, m: Method):
     extra = m.context_channels if m.algorithm == "context_vector" else 0
     if e.model == "conv":
         model = conv4(e.ways, size, channels + extra, e.filters, max_pool=e.dataset == "miniimagenet",
-                      fused_batch_norm=e.onednn)
+                      fused_batch_norm=e.fused)
     else:
-        model = mlp_bn(e.ways, size * size * (channels + extra), fused_batch_norm=e.onednn)
+        model = mlp_bn(e.ways, size * size * (channels + extra), fused_batch_norm=e.fused)
     config = MamlConfig(e.inner_lr, e.inner_steps, m.first_order, e.formulation)
     loss = losses.scaled_xent(e.shots)
     if m.algorithm == "context_vector":
@@ -97,7 +97,8 @@ def train_config(s: Settings, e: Experiment, m: Method, iterations: int) -> trai
 # formulation and kernel library, which compute the same function (tests/test_fewshot_models.py:
 # tiled == loop) and only move rounding. Leaving them out lets a run switch to a faster form and
 # still resume.
-NOT_IN_FINGERPRINT = ("formulation", "onednn", "test_query_shots", "test_steps", "reported_step")
+NOT_IN_FINGERPRINT = ("formulation", "onednn", "fused_batch_norm", "test_query_shots", "test_steps",
+                      "reported_step")
 
 
 def fingerprint(e: Experiment, m: Method, spec: RunSpec) -> str:

@@ -59,6 +59,12 @@ class Experiment:
     # TensorFlow's oneDNN kernels instead of Eigen's (benchmark.runtime), with the fused
     # batch-norm kernel (benchmark.models.layers.batch_norm): the same function, other kernels
     onednn: bool = False
+    # that fused kernel: None follows `onednn`; false keeps the composite batch norm under oneDNN
+    fused_batch_norm: bool | None = None
+
+    @property
+    def fused(self) -> bool:
+        return self.onednn if self.fused_batch_norm is None else self.fused_batch_norm
 
 
 @dataclasses.dataclass(frozen=True)
