@@ -57,8 +57,9 @@ def test_a_stopped_run_continues_to_the_same_weights(tmp_path, omniglot_arrays):
 @pytest.mark.slow
 def test_a_run_continued_in_a_new_process_repeats_an_unbroken_one(tmp_path, omniglot_arrays):
     """What a killed run really does: each part is its own process, as `dvc repro` starts them.
-    (Grappler's memory optimizer once made the same meta-iteration differ between processes.)"""
-    run = "omniglot_5w1s-maml-0"
+    (Grappler's memory optimizer once made the same meta-iteration differ between processes:
+    on 5-way 5-shot's graph, not on 5-way 1-shot's, which it left alone.)"""
+    run = "omniglot_5w5s-maml-0"
     work = tmp_path / "work"  # data/ as the stage sees it, whichever arrays the fixture found
     (work / "data" / "omniglot" / "arrays").mkdir(parents=True)
     (work / build.DATA / "omniglot" / "arrays" / "omniglot28.npz").symlink_to(
