@@ -37,11 +37,11 @@ def configure(threads: int | None = None, onednn: bool | None = None) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # TF already ran an op in this process (e.g. under pytest): keep its
         pass  # settings. The thread count changes rounding (few-shot convolutions), not meaning
-    _without_memory_optimizer(tf)
+    _without_memory_optimizer()
     _configured = True
 
 
-def _without_memory_optimizer(tf) -> None:
+def _without_memory_optimizer() -> None:
     """Turn off Grappler's memory optimizer, which makes graph-mode training differ in its last
     bits from one process to the next. It rewrites gradient sums (AddN) into accumulations into a
     temporary variable whose order is not fixed, so the same meta-iteration in two processes gave

@@ -61,7 +61,7 @@ def test_a_run_continued_in_a_new_process_repeats_an_unbroken_one(tmp_path, omni
     on 5-way 5-shot's graph, not on 5-way 1-shot's, which it left alone.)"""
     run = "omniglot_5w5s-maml-0"
     work = tmp_path / "work"  # data/ as the stage sees it, whichever arrays the fixture found
-    (work / "data" / "omniglot" / "arrays").mkdir(parents=True)
+    (work / build.DATA / "omniglot" / "arrays").mkdir(parents=True)
     (work / build.DATA / "omniglot" / "arrays" / "omniglot28.npz").symlink_to(
         build.OMNIGLOT_ARRAYS.resolve())
     (work / "results" / "fewshot").mkdir(parents=True)

@@ -47,10 +47,7 @@ def _checkpoint(folder: pathlib.Path, params: pathlib.Path, run: str, iteration:
     """A stand-in checkpoint under the name training would give it (join reads its iteration)."""
     from pipelines.fewshot import build
 
-    s = settings.load(params) if run in yaml.safe_load(params.read_text())["fewshot"]["runs"] \
-        else train_ahead._loaded(train_ahead.params_for(params, run, None))
-    spec, e, m = settings.run(s, run)
-    name = f"{run}-{s.profile}-{build.fingerprint(e, m, spec)}"
+    name = build.checkpoint_name(train_ahead._loaded(train_ahead.params_for(params, run, None)), run)
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / f"{name}.npz", iteration=np.int64(iteration))
     (folder / f"{name}.validation.json").write_text(f'[{{"step": {iteration}}}]\n')
@@ -85,8 +82,8 @@ def test_joining_a_new_run_adds_it_and_its_budget_and_keeps_every_comment(repo):
 
 def test_joining_a_committed_run_further_on_moves_its_budget(repo):
     params, ahead, committed = repo / "params.yaml", repo / "ahead", repo / "committed"
-    run = next(r for r in settings.load(params).fewshot.runs
-               if settings.load(params).iterations(r) < 60000)
+    s = settings.load(params)
+    run = next(r for r in s.fewshot.runs if s.iterations(r) < 60000)
     name = _checkpoint(committed, params, run, 100)
     _checkpoint(ahead, params, run, 60000)
 

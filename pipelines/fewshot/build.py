@@ -10,7 +10,7 @@ from benchmark import datasets, evaluation, losses, training
 from benchmark.algorithms.maml import Maml, MamlConfig
 from benchmark.models.conv import conv4, mlp_bn
 from benchmark.tasks.fewshot import AllClassesBatches, FewShotClassification
-from pipelines.fewshot.settings import PRETRAINED, Experiment, Method, RunSpec, Settings
+from pipelines.fewshot.settings import PRETRAINED, Experiment, Method, RunSpec, Settings, run
 
 DATA = pathlib.Path("data")
 OMNIGLOT_ARRAYS = DATA / "omniglot" / "arrays" / "omniglot28.npz"
@@ -111,3 +111,11 @@ def fingerprint(e: Experiment, m: Method, spec: RunSpec) -> str:
     blob = json.dumps({"experiment": experiment, "method": method_, "seed": spec.seed},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def checkpoint_name(s: Settings, name: str) -> str:
+    """A run's checkpoint file stem, `<run>-<profile>-<fingerprint>`: per profile, so that a smoke
+    run never picks up a long run's weights, and per fingerprint, so that other settings start
+    afresh."""
+    spec, e, m = run(s, name)
+    return f"{name}-{s.profile}-{fingerprint(e, m, spec)}"

@@ -33,9 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     method = build.method(e, m)
     train, val_tasks = build.training_data(e, m), build.validation_tasks(s, e)
     fingerprint = build.fingerprint(e, m, spec)
-    # Per profile: a smoke run never picks up a long run's weights; within a profile a larger
-    # budget continues the checkpoint (iteration i's tasks depend only on (seed, i)).
-    resume = args.checkpoints / f"{args.run}-{s.profile}-{fingerprint}.npz"
+    # A larger budget continues the checkpoint (iteration i's tasks depend only on (seed, i)).
+    resume = args.checkpoints / f"{build.checkpoint_name(s, args.run)}.npz"
     history_path = resume.with_suffix(".validation.json")
     history = io.read_json(history_path) if history_path.exists() else []
     done = {h["step"] for h in history}

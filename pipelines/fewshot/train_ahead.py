@@ -56,17 +56,18 @@ def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib
 
     raw = params_for(params, run, None)
     s = _loaded(raw)
-    spec, e, m = settings.run(s, run)
-    name = f"{run}-{s.profile}-{build.fingerprint(e, m, spec)}"
+    spec, e, _ = settings.run(s, run)
+    name = build.checkpoint_name(s, run)
     source = ahead / f"{name}.npz"
     if not source.exists():
         raise ConfigError(f"no checkpoint of {run} under the current settings at {source} "
                           f"(train it first: python -m pipelines.fewshot.train_ahead {run})")
     iterations = int(np.load(source)["iteration"])
     target = committed / f"{name}.npz"
-    if target.exists() and int(np.load(target)["iteration"]) > iterations:
-        raise ConfigError(f"{target} is further on ({int(np.load(target)['iteration'])} "
-                          f"iterations) than {source} ({iterations}): nothing to join")
+    done = int(np.load(target)["iteration"]) if target.exists() else 0
+    if done > iterations:
+        raise ConfigError(f"{target} is further on ({done} iterations) than {source} "
+                          f"({iterations}): nothing to join")
     if iterations > e.iterations:
         raise ConfigError(f"{source} has {iterations} iterations, past the paper's budget for "
                           f"{spec.experiment} ({e.iterations})")
