@@ -7,6 +7,13 @@ default: two runs then use both cores fully. The thread count changes the roundi
 runs (their convolutions split work by thread), so a checkpoint records it and a resume on
 another count is refused (`training`): the committed results were all trained on one thread.
 
+Where the threads go: within each op (TensorFlow's intra-op pool: what XLA's compiled forms use)
+or across independent ops, each op on one thread (`across_ops`). The loop form's meta-batch is
+independent per-task graphs, so across ops its tasks run side by side: faster on both cores than
+splitting each small op in two (results/speed/fewshot.json), and since every op still runs on one
+thread, bit-identical to a run on one thread (tests/test_fewshot_resume.py), so such a run may
+continue a one-thread checkpoint.
+
 Kernel library: TensorFlow uses oneDNN's kernels only on CPUs it deems made for them (AVX-512
 and up); on these AVX2 machines it falls back to Eigen's. oneDNN's convolutions and batch norm
 halve MiniImageNet's meta-iteration here but slow Omniglot's small strided convs, so each
@@ -19,10 +26,12 @@ import sys
 _configured = False
 
 
-def configure(threads: int | None = None, onednn: bool | None = None) -> None:
+def configure(threads: int | None = None, onednn: bool | None = None,
+              across_ops: bool = False) -> None:
     """Call once, before any TF op runs. Threads: argument, else $MAMLBENCH_THREADS, else 1.
     onednn: True/False force TensorFlow's oneDNN kernels on/off, None keeps TF's default; it
     only takes effect if TensorFlow is not imported yet (a stage's entry point calls this first).
+    across_ops: that many ops at once, each on one thread, instead of each op on that many.
     """
     global _configured
     if _configured:
@@ -33,7 +42,7 @@ def configure(threads: int | None = None, onednn: bool | None = None) -> None:
 
     threads = threads or int(os.environ.get("MAMLBENCH_THREADS", "1"))
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_intra_op_parallelism_threads(1 if across_ops else threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # TF already ran an op in this process (e.g. under pytest): keep its
         pass  # settings. The thread count changes rounding (few-shot convolutions), not meaning

@@ -12,7 +12,8 @@ its own:
   onednn       few-shot: TensorFlow's oneDNN kernels and fused batch norm, or Eigen's kernels
                (default: the experiment's params.yaml choice; null for the sinusoid: TF's own)
   threads      TensorFlow's threads: 1 (training's default, a run per core), or both cores for
-               the configs the issues set targets for
+               the configs the issues set targets for, split within each op or (across_ops,
+               "2x" in the printout) across independent ops as training runs the loop form
 Run it on an otherwise idle machine: a second job on the other core slows every row and the
 matmul peak. It prints a table and writes it as JSON (--out). Timing: median over repeated calls, after a
 warm-up call that includes compilation. These shared machines drift by 10-20% from one minute to
@@ -40,15 +41,17 @@ import time
 
 
 def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int,
-            repeats: int, experiment: str = "sinusoid", onednn: bool | None = None) -> dict:
-    """Time one configuration in this process. onednn None: the experiment's own choice."""
+            repeats: int, experiment: str = "sinusoid", onednn: bool | None = None,
+            across_ops: bool = False) -> dict:
+    """Time one configuration in this process. onednn None: the experiment's own choice;
+    across_ops: see runtime.configure."""
     from benchmark import runtime
 
     if onednn is None and experiment != "sinusoid":
         from pipelines.fewshot import settings
 
         onednn = settings.load().fewshot.experiments[experiment].onednn
-    runtime.configure(threads, onednn=onednn)
+    runtime.configure(threads, onednn=onednn, across_ops=across_ops)
     import tensorflow as tf
 
     from benchmark import training
@@ -72,7 +75,7 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
         times.append(time.perf_counter() - t0)
     row = {
         "experiment": experiment, "order": order, "formulation": formulation, "xla": xla,
-        "per_call": per_call, "threads": threads, "onednn": onednn,
+        "per_call": per_call, "threads": threads, "onednn": onednn, "across_ops": across_ops,
         "ms_per_iteration": 1e3 * statistics.median(times) / per_call,
         "warmup_s": round(warmup, 2), "calls_timed": repeats,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -135,39 +138,44 @@ def _setup(experiment: str, order: str, formulation: str, xla: bool, per_call: i
 
 SINUSOID_FORMULATION = "vectorized"  # the one training uses (params.yaml sinusoid.methods)
 
-FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the experiment's, threads)
-    ("omniglot_5w1s", "second", "tiled", True, None, 1),
-    ("omniglot_5w1s", "first", "tiled", True, None, 1),
-    ("omniglot_5w1s", "second", "loop", False, None, 1),
-    ("omniglot_5w1s", "first", "loop", False, None, 1),
-    ("omniglot_5w1s", "second", "loop", False, True, 1),
-    ("omniglot_5w1s", "second", "tiled", True, None, 2),  # the targets' configs on both cores
-    ("omniglot_5w1s", "second", "loop", False, None, 2),
-    ("omniglot_5w1s", "first", "loop", False, None, 2),
-    ("miniimagenet_5w1s", "second", "loop", False, None, 1),
-    ("miniimagenet_5w1s", "first", "loop", False, None, 1),
-    ("miniimagenet_5w1s", "second", "loop", False, False, 1),
-    ("miniimagenet_5w1s", "second", "loop", False, None, 2),
-    ("omniglot_5w1s_mlp", "second", "tiled", True, None, 1),
-    ("omniglot_5w1s_mlp", "second", "vectorized", True, None, 1),
-    ("omniglot_5w5s", "second", "tiled", True, None, 1),
-    ("omniglot_5w5s", "second", "loop", False, None, 1),
-    ("omniglot_5w5s", "second", "loop", False, False, 1),  # Eigen's kernels, against oneDNN's
-    ("omniglot_20w1s", "second", "tiled", True, None, 1),
-    ("omniglot_20w1s", "second", "loop", False, None, 1),
-    ("omniglot_20w1s", "second", "loop", False, False, 1),
-    ("omniglot_20w5s", "second", "tiled", True, None, 1),
-    ("omniglot_20w5s", "second", "loop", False, None, 1),
-    ("omniglot_20w5s", "second", "loop", False, False, 1),
-    ("miniimagenet_5w5s", "second", "loop", False, None, 1),
+FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the experiment's, threads,
+    # across_ops: the threads across independent ops (the loop's tasks), each op on one; runtime)
+    ("omniglot_5w1s", "second", "tiled", True, None, 1, False),
+    ("omniglot_5w1s", "first", "tiled", True, None, 1, False),
+    ("omniglot_5w1s", "second", "loop", False, None, 1, False),
+    ("omniglot_5w1s", "first", "loop", False, None, 1, False),
+    ("omniglot_5w1s", "second", "loop", False, True, 1, False),
+    ("omniglot_5w1s", "second", "tiled", True, None, 2, False),  # the targets' configs on both cores
+    ("omniglot_5w1s", "second", "loop", False, None, 2, False),
+    ("omniglot_5w1s", "first", "loop", False, None, 2, False),
+    ("omniglot_5w1s", "second", "loop", False, None, 2, True),  # as training runs the loop
+    ("omniglot_5w1s", "first", "loop", False, None, 2, True),
+    ("miniimagenet_5w1s", "second", "loop", False, None, 1, False),
+    ("miniimagenet_5w1s", "first", "loop", False, None, 1, False),
+    ("miniimagenet_5w1s", "second", "loop", False, False, 1, False),
+    ("miniimagenet_5w1s", "second", "loop", False, None, 2, False),
+    ("miniimagenet_5w1s", "second", "loop", False, None, 2, True),
+    ("miniimagenet_5w1s", "first", "loop", False, None, 2, True),
+    ("omniglot_5w1s_mlp", "second", "tiled", True, None, 1, False),
+    ("omniglot_5w1s_mlp", "second", "vectorized", True, None, 1, False),
+    ("omniglot_5w5s", "second", "tiled", True, None, 1, False),
+    ("omniglot_5w5s", "second", "loop", False, None, 1, False),
+    ("omniglot_5w5s", "second", "loop", False, False, 1, False),  # Eigen's kernels, against oneDNN's
+    ("omniglot_20w1s", "second", "tiled", True, None, 1, False),
+    ("omniglot_20w1s", "second", "loop", False, None, 1, False),
+    ("omniglot_20w1s", "second", "loop", False, False, 1, False),
+    ("omniglot_20w5s", "second", "tiled", True, None, 1, False),
+    ("omniglot_20w5s", "second", "loop", False, None, 1, False),
+    ("omniglot_20w5s", "second", "loop", False, False, 1, False),
+    ("miniimagenet_5w5s", "second", "loop", False, None, 1, False),
 ]
 
 
 def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
     if experiment == "fewshot":
         return [{"experiment": e, "order": o, "formulation": f, "xla": x, "onednn": d,
-                 "per_call": 3, "threads": t}
-                for e, o, f, x, d, t in FEWSHOT_GRID[: 1 if quick else None]]
+                 "per_call": 3, "threads": t, "across_ops": a}
+                for e, o, f, x, d, t, a in FEWSHOT_GRID[: 1 if quick else None]]
     rows = []
     for order, (formulation, xla, per_call) in itertools.product(
         ("second", "first"),
@@ -184,13 +192,14 @@ def grid(quick: bool, experiment: str = "sinusoid") -> list[dict]:
 
 
 CONFIG_HEADER = (f"{'experiment':18} {'order':7} {'form':6} {'xla':5} {'dnn':5} {'it/call':>7} "
-                 f"{'thr':>3}")
+                 f"{'thr':>4}")
 
 
 def config_text(r: dict) -> str:
     """A measured row's configuration, in the columns of CONFIG_HEADER."""
     return (f"{r['experiment']:18} {r['order']:7} {r['formulation']:6} {str(r['xla']):5} "
-            f"{str(r['onednn']):5} {r['per_call']:>7} {r['threads']:>3}")
+            f"{str(r['onednn']):5} {r['per_call']:>7} "
+            f"{str(r['threads']) + ('x' if r.get('across_ops') else ''):>4}")
 
 
 def median_round(runs: list[dict]) -> dict:

@@ -54,13 +54,11 @@ def test_a_stopped_run_continues_to_the_same_weights(tmp_path, omniglot_arrays):
     assert (whole / "out" / "curve.json").read_text() == (parts / "out" / "curve.json").read_text()
 
 
-@pytest.mark.slow
-def test_a_run_continued_in_a_new_process_repeats_an_unbroken_one(tmp_path, omniglot_arrays):
-    """What a killed run really does: each part is its own process, as `dvc repro` starts them.
-    (Grappler's memory optimizer once made the same meta-iteration differ between processes:
-    on 5-way 5-shot's graph, not on 5-way 1-shot's, which it left alone.)"""
-    run = "omniglot_5w5s-maml-0"
-    work = tmp_path / "work"  # data/ as the stage sees it, whichever arrays the fixture found
+@pytest.fixture
+def in_a_new_process(tmp_path, omniglot_arrays):
+    """train(run, folder, iterations, threads): the train stage in its own process, as `dvc repro`
+    starts it, with data/ and the split as the stage sees them, whichever arrays were found."""
+    work = tmp_path / "work"
     (work / build.DATA / "omniglot" / "arrays").mkdir(parents=True)
     (work / build.DATA / "omniglot" / "arrays" / "omniglot28.npz").symlink_to(
         build.OMNIGLOT_ARRAYS.resolve())
@@ -68,18 +66,42 @@ def test_a_run_continued_in_a_new_process_repeats_an_unbroken_one(tmp_path, omni
     (work / "results" / "fewshot" / "omniglot_split.json").symlink_to(
         ROOT / "results" / "fewshot" / "omniglot_split.json")
 
-    def train_in_a_new_process(folder: pathlib.Path, iterations: int) -> None:
+    def train(run: str, folder: pathlib.Path, iterations: int, threads: int = 1) -> dict:
         subprocess.run(
             [sys.executable, "-m", "pipelines.fewshot.train", run, "--out", str(folder / "out"),
              "--params", str(_params(tmp_path, iterations).resolve()),
              "--checkpoints", str(folder / "ckpt")],
             cwd=work, check=True, capture_output=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "MAMLBENCH_THREADS": "1"})
+            env={**os.environ, "PYTHONPATH": str(ROOT), "MAMLBENCH_THREADS": str(threads)})
+        return dict(np.load(folder / "out" / "model.npz"))
 
-    train_in_a_new_process(tmp_path / "whole", 4)
-    train_in_a_new_process(tmp_path / "parts", 2)
-    train_in_a_new_process(tmp_path / "parts", 4)
-    a = np.load(tmp_path / "whole" / "out" / "model.npz")
-    b = np.load(tmp_path / "parts" / "out" / "model.npz")
-    for k in a.files:
+    return train
+
+
+def _assert_same_weights(a: dict, b: dict) -> None:
+    assert sorted(a) == sorted(b)
+    for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+@pytest.mark.slow
+def test_a_run_continued_in_a_new_process_repeats_an_unbroken_one(tmp_path, in_a_new_process):
+    """What a killed run really does: each part is its own process, as `dvc repro` starts them.
+    (Grappler's memory optimizer once made the same meta-iteration differ between processes:
+    on 5-way 5-shot's graph, not on 5-way 1-shot's, which it left alone.)"""
+    run = "omniglot_5w5s-maml-0"
+    whole = in_a_new_process(run, tmp_path / "whole", 4)
+    in_a_new_process(run, tmp_path / "parts", 2)
+    _assert_same_weights(whole, in_a_new_process(run, tmp_path / "parts", 4))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", ["omniglot_5w1s-maml-0",  # Eigen's kernels
+                                 "omniglot_5w5s-maml-0"])  # oneDNN's
+def test_the_loop_form_on_two_threads_continues_a_one_thread_run_bit_for_bit(
+        tmp_path, in_a_new_process, run):
+    """The loop form spreads threads across its tasks, each op on one thread (runtime), so a run
+    on both cores computes what one thread does and may continue its checkpoint."""
+    whole = in_a_new_process(run, tmp_path / "whole", 4, threads=1)
+    in_a_new_process(run, tmp_path / "parts", 2, threads=1)
+    _assert_same_weights(whole, in_a_new_process(run, tmp_path / "parts", 4, threads=2))

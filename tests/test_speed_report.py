@@ -59,10 +59,13 @@ def test_configurations_measured_on_one_and_on_both_cores_are_paired():
                _row("omniglot_5w1s", "first", 80.0, formulation="loop", threads=2)]
     results[3]["onednn"] = True
     results.append(dict(results[3], threads=2, ms_per_iteration=1000.0))
+    results.append(dict(results[3], threads=2, ms_per_iteration=950.0, across_ops=True))
     lines = speed_table.threads_markdown(results).splitlines()
     assert lines[2:] == [  # tiled with tiled, and the first-order row has no 1-thread twin
         "| omniglot_5w1s | second | tiled + XLA | 250 ms | 150 ms (2 threads) | 1.67× |",
-        "| miniimagenet_5w1s | second | loop + XLA, oneDNN | 1900 ms | 1000 ms (2 threads) | 1.90× |"]
+        "| miniimagenet_5w1s | second | loop + XLA, oneDNN | 1900 ms | 1000 ms (2 threads) | 1.90× |",
+        "| miniimagenet_5w1s | second | loop + XLA, tasks side by side, oneDNN | 1900 ms | 950 ms "
+        "(2 threads) | 2.00× |"]
     assert speed_table.threads_markdown(results[:2]) == ""
 
 

@@ -131,10 +131,13 @@ def threads_markdown(results: list[dict]) -> str:
 
 
 def _how(r: dict, threads: bool = True) -> str:
-    """'loop + XLA, 2 threads, oneDNN': a row's configuration (without threads: `threads`)."""
+    """'loop, 2 threads, tasks side by side, oneDNN': a row's configuration (without the thread
+    count: `threads`; "tasks side by side": the threads across ops, see runtime.configure)."""
     parts = [f"{r['formulation']}{' + XLA' if r['xla'] else ''}"]
     if threads:
         parts.append(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}")
+    if r.get("across_ops"):
+        parts.append("tasks side by side")
     if r.get("onednn"):
         parts.append("oneDNN")
     return ", ".join(parts)

@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> None:
 
     s = settings.load(args.params)
     spec, e, m = settings.run(s, args.run)
-    runtime.configure(args.threads, onednn=e.onednn)  # before TensorFlow is imported
+    # Before TensorFlow is imported. The loop form's tasks run side by side on the threads.
+    runtime.configure(args.threads, onednn=e.onednn, across_ops=e.formulation == "loop")
     from benchmark import evaluation, training
     from pipelines import io
     from pipelines.fewshot import build
