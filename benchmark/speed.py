@@ -161,9 +161,11 @@ FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the ex
     ("omniglot_5w5s", "second", "tiled", True, None, 1, False),
     ("omniglot_5w5s", "second", "loop", False, None, 1, False),
     ("omniglot_5w5s", "second", "loop", False, False, 1, False),  # Eigen's kernels, against oneDNN's
+    ("omniglot_5w5s", "second", "loop", False, None, 2, True),  # a long run alone on the machine
     ("omniglot_20w1s", "second", "tiled", True, None, 1, False),
     ("omniglot_20w1s", "second", "loop", False, None, 1, False),
     ("omniglot_20w1s", "second", "loop", False, False, 1, False),
+    ("omniglot_20w1s", "second", "loop", False, None, 2, True),
     ("omniglot_20w5s", "second", "tiled", True, None, 1, False),
     ("omniglot_20w5s", "second", "loop", False, None, 1, False),
     ("omniglot_20w5s", "second", "loop", False, False, 1, False),
