@@ -71,7 +71,8 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
 
     Returns (params, curve, stats): the curve is [{"step", "meta_loss"}], the mean loss over
     each window of `log_every` iterations; stats record iterations, wall time and the training
-    segments ([{"first", "last", "threads", "wall_time_s", **run.provenance}], oldest first).
+    segments ([{"first", "last", "threads", "cores", "wall_time_s", **run.provenance}], oldest
+    first): `threads` is the intra-op count that fixes rounding, `cores` how many ran at once.
     """
     optimizer = Adam(config.meta_lr, clip_value=config.clip_value)
     run_chunk = _compile_chunk(objective, sample, optimizer, config, run.seed)
@@ -104,7 +105,8 @@ def fit(objective, params: Params, sample, config: TrainConfig, run: Run):
         if it == start_it:
             return state["segments"]
         return state["segments"] + [{"first": start_it + 1, "last": it, "threads": threads(),
-                                     "wall_time_s": round(elapsed, 2), **run.provenance}]
+                                     "cores": cores(), "wall_time_s": round(elapsed, 2),
+                                     **run.provenance}]
 
     while it < config.iterations:
         n = min(config.chunk_iterations, config.iterations - it)
@@ -221,6 +223,15 @@ def _save(run: Run, params, opt_state: AdamState, iteration, losses, wall_time,
 def threads() -> int:
     """TensorFlow's intra-op threads in this process (0: TensorFlow's default, every core)."""
     return tf.config.threading.get_intra_op_parallelism_threads()
+
+
+def cores() -> int:
+    """How many cores this process's TensorFlow ops may keep busy at once: its intra-op threads,
+    or its inter-op ones when ops run side by side on one thread each (`runtime.configure`'s
+    across_ops), at most the machine's. A wall time reads against this, not against `threads`."""
+    intra = threads() or os.cpu_count() or 1
+    inter = tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count() or 1
+    return min(max(intra, inter), os.cpu_count() or 1)
 
 
 def _load(run: Run) -> dict | None:

@@ -43,3 +43,15 @@ def test_cells_pool_seeds_and_list_the_commits_that_trained_them(tmp_path):
     assert ("| Omniglot (conv) 5-way 1-shot | MAML | cpu | 0,1 | 60000 | 7.0, 9.0 "
             "| seed 0: not recorded (0–20k), aaa (20k–40k), bbb (40k–60k); seed 1: bbb (0–60k) |"
             ) in table
+
+
+def test_a_stretch_says_on_how_many_cores_it_ran_where_that_was_recorded(tmp_path):
+    runs = tmp_path / "runs"
+    _run(runs, "omniglot_5w1s-maml-0", 0, 0.99, [
+        _segment(1, 20000, "aaa"), {**_segment(20001, 30000, "aaa"), "cores": 1},
+        {**_segment(30001, 40000, "aaa"), "cores": 2}, {**_segment(40001, 60000, "aaa"), "cores": 2}])
+    report.main(["--runs", str(runs), "--out", str(tmp_path / "out"), "--params", "params.yaml"])
+
+    (cell,) = json.loads((tmp_path / "out" / "summary.json").read_text())["cells"]
+    assert cell["trained_by"] == {"0": ["aaa (0–20k)", "aaa (20k–30k, 1 core)",
+                                        "aaa (30k–60k, 2 cores)"]}

@@ -105,8 +105,8 @@ def test_each_process_records_the_iterations_it_trained_and_its_provenance(tmp_p
     _, _, stats = _fit(0, resume_path=resume, fingerprint="f", provenance={"commit": "bbb"})
     assert [(s["first"], s["last"], s["commit"]) for s in stats["segments"]] == [
         (1, 40, "aaa"), (41, 60, "bbb")]
-    assert all(s["threads"] == training.threads() and s["wall_time_s"] > 0
-               for s in stats["segments"])
+    assert all(s["threads"] == training.threads() and s["cores"] == training.cores()
+               and s["wall_time_s"] > 0 for s in stats["segments"])
     # Resumed at its budget: nothing trained, nothing added.
     _, _, again = _fit(0, resume_path=resume, fingerprint="f", provenance={"commit": "ccc"})
     assert again["segments"] == stats["segments"]
@@ -182,3 +182,16 @@ def test_learning_curve_windows():
     curve = training.learning_curve(np.arange(25, dtype=np.float32), 10)
     assert [p["step"] for p in curve] == [10, 20, 25]
     assert curve[0]["meta_loss"] == pytest.approx(4.5)
+
+
+def test_cores_count_ops_side_by_side_not_only_threads_within_an_op(monkeypatch):
+    monkeypatch.setattr(training.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(training, "threads", lambda: 1)
+    inter = lambda n: monkeypatch.setattr(  # noqa: E731
+        training.tf.config.threading, "get_inter_op_parallelism_threads", lambda: n)
+    inter(2)
+    assert training.cores() == 2  # runtime.configure(2, across_ops=True)
+    inter(1)
+    assert training.cores() == 1  # one thread
+    inter(8)
+    assert training.cores() == 2  # never more than the machine has

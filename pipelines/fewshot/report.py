@@ -54,14 +54,17 @@ def load(runs_dir: pathlib.Path) -> tuple[list[dict], pd.DataFrame, pd.DataFrame
 
 
 def _trained_by(segments: list[dict]) -> list[str]:
-    """The commits that trained a run, oldest first, each with the iterations it trained."""
-    spans: list[list] = []  # [commit, first, last]; consecutive segments of a commit merge
+    """The commits that trained a run, oldest first, each with the iterations it trained and, where
+    recorded, on how many cores (a wall time reads against it)."""
+    spans: list[list] = []  # [commit, cores, first, last]; consecutive alike segments merge
     for s in segments:
-        if spans and spans[-1][0] == s["commit"] and spans[-1][2] + 1 == s["first"]:
-            spans[-1][2] = s["last"]
+        key = [s["commit"], s.get("cores")]
+        if spans and spans[-1][:2] == key and spans[-1][3] + 1 == s["first"]:
+            spans[-1][3] = s["last"]
         else:
-            spans.append([s["commit"], s["first"], s["last"]])
-    return [f"{c} ({_k(first - 1)}–{_k(last)})" for c, first, last in spans]
+            spans.append([*key, s["first"], s["last"]])
+    return [f"{c} ({_k(first - 1)}–{_k(last)}"
+            + (f", {n} core{'s' if n > 1 else ''})" if n else ")") for c, n, first, last in spans]
 
 
 def _k(iterations: int) -> str:
