@@ -130,9 +130,10 @@ def _by_seed(trained_by: dict[str, list[str]]) -> str:
 def provenance(cells: list[dict]) -> str:
     """Where each cell's numbers come from: profile, seeds, budget, wall time, training commits."""
     lines = ["Where each cell comes from. Trained by: the commit of the code that trained each stretch "
-             "of iterations (`-dirty`: with uncommitted edits); \"not recorded\": trained before "
-             "runs recorded it (commit 32b63b0); `git log -- checkpoints/fewshot/` shows when those "
-             "stretches were committed.", "",
+             "of iterations (`-dirty`: with uncommitted edits) and, where recorded (since commit "
+             "ac72878), on how many cores it ran: the wall time reads against them; \"not "
+             "recorded\": trained before runs recorded it (commit 32b63b0); `git log -- "
+             "checkpoints/fewshot/` shows when those stretches were committed.", "",
              "| setting | method | profile | seeds | training iterations | train wall time "
              "(h, per seed) | trained by (commit, iterations) |", "|---" * 7 + "|"]
     names = {e: f"{group} {table1.LABELS[e]}" for group, experiments in table1.COLUMNS.items()
