@@ -1,5 +1,6 @@
 """A few-shot run stopped part-way continues from its checkpoint to the same weights, bit for bit,
 as a run that never stopped (the tasks of iteration i depend only on (seed, i))."""
+import json
 import os
 import pathlib
 import re
@@ -105,3 +106,6 @@ def test_the_loop_form_on_two_threads_continues_a_one_thread_run_bit_for_bit(
     whole = in_a_new_process(run, tmp_path / "whole", 4, threads=1)
     in_a_new_process(run, tmp_path / "parts", 2, threads=1)
     _assert_same_weights(whole, in_a_new_process(run, tmp_path / "parts", 4, threads=2))
+    # Its stretch says it ran on both cores, though each op ran on one thread.
+    segments = json.loads((tmp_path / "parts" / "out" / "train.json").read_text())["segments"]
+    assert [(s["threads"], s["cores"]) for s in segments] == [(1, 1), (1, min(2, os.cpu_count()))]
