@@ -63,8 +63,12 @@ def _trained_by(segments: list[dict]) -> list[str]:
             spans[-1][3] = s["last"]
         else:
             spans.append([*key, s["first"], s["last"]])
-    return [f"{c} ({_k(first - 1)}–{_k(last)}"
-            + (f", {n} core{'s' if n > 1 else ''})" if n else ")") for c, n, first, last in spans]
+    return [f"{c} ({_k(first - 1)}–{_k(last)}{_cores(n)})" for c, n, first, last in spans]
+
+
+def _cores(n: int | None) -> str:
+    """A span's `, n cores` suffix; nothing where the segments did not record it."""
+    return f", {n} core{'s' if n > 1 else ''}" if n else ""
 
 
 def _k(iterations: int) -> str:
