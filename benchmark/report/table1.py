@@ -13,10 +13,11 @@ Tolerance (one-sided: only "below the paper" is a regression), in percentage poi
   says how many it ran): fewer iterations cost accuracy, but a broken inner loop or meta-gradient
   costs tens of points, which this still catches.
 
-Known deviations (KNOWN_DEVIATIONS): a cell below its tolerance whose cause we have found and
-written down. The table marks it † with the reason, and the gate holds it at the deviation's own
-floor instead of the paper's, so the cell still catches regressions; a cell that climbs back
-within the paper's tolerance is simply ok again.
+Known deviations (KNOWN_DEVIATIONS): a cell below its tolerance that has been investigated and
+written down (the reason gives the cause where one was found, and the evidence either way). The
+table marks it † with the reason, and the gate holds it at the deviation's own floor instead of
+the paper's, so the cell still catches regressions; a cell that climbs back within the paper's
+tolerance is simply ok again.
 """
 import dataclasses
 
