@@ -72,15 +72,14 @@ class Deviation:
 KNOWN_DEVIATIONS: dict[tuple[str, str], Deviation] = {
     ("maml", "omniglot_20w1s"): Deviation(
         reason=(
-            "One seed at the paper's 60,000 iterations: 91.0 ± 0.5% against 95.8 ± 0.3%. No cause "
-            "found: the setup matches the reference point by point (5 inner steps at α = 0.1, "
-            "meta-batch 16, one query per class, loss sum of cross-entropies / K, batch norm with "
-            "offsets and no scale, strided SAME convs, Adam ε = 1e-8, distinct characters with one "
-            "rotation each). Validation (100 tasks) climbed slowly, 87-88% at 20k, 89-90% at 30k-40k, "
-            "91.4% on average over 50k-60k, and was still rising. Others' re-runs of MAML fall short "
-            "of the paper here too: 93.7 ± 0.7% (Raghu et al. 2020, reference §4). A second seed "
-            "would tell seed noise from a real gap. Floor: the paper's slack (2 pp + 2 × our CI) "
-            "below our result."),
+            "One seed at the paper's 60,000 iterations. No cause found: the setup matches the "
+            "reference point by point (5 inner steps at α = 0.1, meta-batch 16, one query per "
+            "class, loss sum of cross-entropies / K, batch norm with offsets and no scale, strided "
+            "SAME convs, Adam ε = 1e-8, distinct characters with one rotation each). Validation "
+            "(100 tasks) climbed slowly, 87-88% at 20k, 89-90% at 30k-40k, 91.4% on average over "
+            "50k-60k, and was still rising. Others' re-runs of MAML fall short of the paper here "
+            "too: 93.7 ± 0.7% (Raghu et al. 2020, reference §4). A second seed would tell seed "
+            "noise from a real gap. Floor: the paper's slack (2 pp + 2 × our CI) below our result."),
         floor=87.9),
 }
 
