@@ -109,11 +109,11 @@ def test_a_budget_given_to_one_run_leaves_every_other_runs_budget_file_unchanged
 
     before = files(lambda raw: None)
     after = files(lambda raw: raw["fewshot_profiles"]["cpu"]["run_iterations"].update(
-        {"omniglot_5w5s-maml-0": 30000}))
+        {"omniglot_5w5s-fomaml-0": 30000}))
     changed = {run for run in before if before[run] != after[run]}
-    assert changed == {"omniglot_5w5s-maml-0"}
-    assert json.loads(after["omniglot_5w5s-maml-0"])["iterations"] == 30000
-    assert json.loads(before["omniglot_5w5s-maml-0"]) == {
+    assert changed == {"omniglot_5w5s-fomaml-0"}
+    assert json.loads(after["omniglot_5w5s-fomaml-0"])["iterations"] == 30000
+    assert json.loads(before["omniglot_5w5s-fomaml-0"]) == {
         "profile": "cpu", "iterations": 12000, "chunk_iterations": 100, "checkpoint_every": 1000,
         "log_every": 100, "eval_tasks": 600, "eval_batch": 50, "validation_tasks": 100}
 
