@@ -107,13 +107,18 @@ def test_a_budget_given_to_one_run_leaves_every_other_runs_budget_file_unchanged
             out[run] = (tmp_path / f"{run}.json").read_text()
         return out
 
+    # A conv run still at the profile's budget (runs joined at 60,000 have their own).
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    cpu = params["fewshot_profiles"]["cpu"]
+    run = next(r for r, spec in params["fewshot"]["runs"].items()
+               if r not in cpu["run_iterations"]
+               and spec["experiment"] not in cpu["experiment_iterations"])
     before = files(lambda raw: None)
-    after = files(lambda raw: raw["fewshot_profiles"]["cpu"]["run_iterations"].update(
-        {"omniglot_5w5s-fomaml-0": 30000}))
-    changed = {run for run in before if before[run] != after[run]}
-    assert changed == {"omniglot_5w5s-fomaml-0"}
-    assert json.loads(after["omniglot_5w5s-fomaml-0"])["iterations"] == 30000
-    assert json.loads(before["omniglot_5w5s-fomaml-0"]) == {
+    after = files(lambda raw: raw["fewshot_profiles"]["cpu"]["run_iterations"].update({run: 30000}))
+    changed = {r for r in before if before[r] != after[r]}
+    assert changed == {run}
+    assert json.loads(after[run])["iterations"] == 30000
+    assert json.loads(before[run]) == {
         "profile": "cpu", "iterations": 12000, "chunk_iterations": 100, "checkpoint_every": 1000,
         "log_every": 100, "eval_tasks": 600, "eval_batch": 50, "validation_tasks": 100}
 
