@@ -102,3 +102,28 @@ def test_joining_a_committed_run_further_on_moves_its_budget(repo):
 def test_joining_without_a_checkpoint_names_the_command_that_trains_it(repo):
     with pytest.raises(ConfigError, match=f"train_ahead {NEW_RUN}"):
         train_ahead.join(repo / "params.yaml", NEW_RUN, repo / "ahead", repo / "committed")
+
+
+def test_a_committed_run_trains_on_from_its_committed_checkpoint_not_from_scratch(repo):
+    params, ahead, committed = repo / "params.yaml", repo / "ahead", repo / "committed"
+    s = settings.load(params)
+    run = next(r for r in s.fewshot.runs if s.iterations(r) < 60000)
+    name = _checkpoint(committed, params, run, 12000)
+
+    def iteration() -> int:
+        return int(np.load(ahead / f"{name}.npz")["iteration"])
+
+    assert "12000 iterations" in train_ahead.start_from_committed(s, run, ahead, committed)
+    assert iteration() == 12000
+    assert (ahead / f"{name}.validation.json").read_text() == '[{"step": 12000}]\n'
+    # a run ahead further on is kept; one behind the committed checkpoint is replaced by it
+    _checkpoint(ahead, params, run, 13000)
+    assert train_ahead.start_from_committed(s, run, ahead, committed) is None
+    assert iteration() == 13000
+    _checkpoint(ahead, params, run, 500)
+    assert train_ahead.start_from_committed(s, run, ahead, committed)
+    assert iteration() == 12000
+    # a run never committed starts from scratch
+    new = train_ahead._loaded(train_ahead.params_for(params, NEW_RUN, None))
+    assert train_ahead.start_from_committed(new, NEW_RUN, repo / "elsewhere", committed) is None
+    assert not (repo / "elsewhere").exists()

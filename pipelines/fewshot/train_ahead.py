@@ -5,7 +5,9 @@
 The run is named `<experiment>-<method>-<seed>` as under `fewshot.runs`; it need not be there
 yet. Its checkpoints go to checkpoints/fewshot-continuing/ (commit them: the next session, on
 any machine, continues from the last one), and the stages of the committed runs stay as they
-are. `--iterations` carries it past the profile's budget (never past the paper's). When it has
+are. A run the pipeline already trained starts from its committed checkpoint (in
+checkpoints/fewshot/), copied there, unless the one ahead is further on: it trains on, not anew.
+`--iterations` carries it past the profile's budget (never past the paper's). When it has
 reached its budget (or whenever it is to be reported at the iterations it has), stop it and
 
     python -m pipelines.fewshot.train_ahead omniglot_20w1s-maml-0 --join
@@ -20,6 +22,7 @@ and trains with `pipelines.fewshot.train`, so the run is the one the pipeline wo
 import argparse
 import os
 import pathlib
+import shutil
 import tempfile
 
 import numpy as np
@@ -95,6 +98,27 @@ def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib
             f"{params} has the run and its budget. Commit both, then: dvc repro fewshot_report")
 
 
+def start_from_committed(s: settings.Settings, run: str, ahead: pathlib.Path,
+                         committed: pathlib.Path) -> str | None:
+    """Copy run's committed checkpoint (and its validation scores) to `ahead` when it is further
+    on than the one there, so that training goes on from the pipeline's iterations instead of
+    from scratch. Returns what was done, or None when `ahead` already has the furthest."""
+    from pipelines.fewshot import build
+
+    name = build.checkpoint_name(s, run)
+    source, target = committed / f"{name}.npz", ahead / f"{name}.npz"
+    if not source.exists():
+        return None
+    done = int(np.load(source)["iteration"])
+    if target.exists() and int(np.load(target)["iteration"]) >= done:
+        return None
+    ahead.mkdir(parents=True, exist_ok=True)
+    for suffix in (".npz", ".validation.json"):
+        if (committed / f"{name}{suffix}").exists():
+            shutil.copyfile(committed / f"{name}{suffix}", ahead / f"{name}{suffix}")
+    return f"starting from the committed checkpoint {source} ({done} iterations)"
+
+
 def _loaded(raw: dict) -> settings.Settings:
     """Settings from a params dict, with every check of the pipeline's loader."""
     with tempfile.TemporaryDirectory(prefix="mamlbench-params-") as scratch:
@@ -125,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
                              "at the iterations it has, to params.yaml")
     parser.add_argument("--committed", type=pathlib.Path,
                         default=pathlib.Path("checkpoints/fewshot"),
-                        help="with --join: the pipeline's checkpoint folder")
+                        help="the pipeline's checkpoint folder: a run trains on from its "
+                             "checkpoint there; --join moves it there")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="model, curve and train.json (default: a scratch folder)")
     parser.add_argument("--threads", type=int, default=None, help="TF threads (default: 1)")
@@ -145,6 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     s = settings.load(params)  # every check of the pipeline's own loader, before training
     print(f"{args.run}: {s.iterations(args.run)} iterations ({s.profile} profile), checkpoints "
           f"in {args.checkpoints}/, params in {params}", flush=True)
+    started = start_from_committed(s, args.run, args.checkpoints, args.committed)
+    if started:
+        print(started, flush=True)
 
     train.main([args.run, "--params", str(params), "--checkpoints", str(args.checkpoints),
                 "--out", str(args.out or scratch / "out"),
