@@ -92,6 +92,18 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
     return row
 
 
+def cpu_model(cpuinfo: pathlib.Path = pathlib.Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), so that a table says which machine it ran
+    on; the architecture name where the file is absent."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def count_flops(experiment: str, order: str) -> float:
     """GFLOP of one meta-iteration of this config: the tiled form's XLA HLO, whatever form runs."""
     from benchmark import flops, runtime
@@ -304,7 +316,8 @@ def main(argv: list[str] | None = None) -> None:
                        if args.experiment == "sinusoid" else
                        "few-shot paper configs of params.yaml, synthetic images"),
             "machine": {"cpus": cores, "python": platform.python_version(),
-                        "processor": platform.machine(), "matmul_sizes": sizes,
+                        "processor": platform.machine(), "cpu_model": cpu_model(),
+                        "matmul_sizes": sizes,
                         "matmul_gflop_per_s_per_thread": peak_1,
                         "matmul_gflop_per_s_all_cores": peak},
             "profile": args.profile, "quick": args.quick, "rounds": rounds, "results": results,

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         peak=max(m["matmul_gflop_per_s_all_cores"] for m in machines),
         peak_one_thread=max(m["matmul_gflop_per_s_per_thread"] for m in machines),
         cores=min(m["cpus"] for m in machines))
-    table += machines_note(args.results, machines)
+    table += machines_note(args.results, machines) + cpu_note(machines)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     costs = speed_table.cost_markdown(results)
     threads = speed_table.threads_markdown(results)
@@ -47,6 +47,15 @@ def main(argv: list[str] | None = None) -> None:
 # Timing noise on one machine is 10-20% (benchmark.speed); a wider gap in the matmul peak means
 # another machine, whose rows cannot be set side by side with this one's.
 SAME_MACHINE = 1.2
+
+
+def cpu_note(machines: list[dict]) -> str:
+    """Which CPU the rows ran on, as the result files record it ("" for files from before
+    `benchmark.speed` recorded it)."""
+    models = sorted({m["cpu_model"] for m in machines if m.get("cpu_model")})
+    if not models:
+        return ""
+    return f"\n\nMeasured on: {' and '.join(models)} ({min(m['cpus'] for m in machines)} cores)."
 
 
 def machines_note(paths: list[pathlib.Path], machines: list[dict]) -> str:

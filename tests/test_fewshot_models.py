@@ -10,6 +10,7 @@ from benchmark.algorithms import inner_loop
 from benchmark.algorithms.maml import Maml, MamlConfig
 from benchmark.models import Model
 from benchmark.models.conv import conv4, mlp_bn
+from benchmark.models.layers import BN_EPSILON, batch_norm
 from benchmark.tasks.base import Split, Task
 
 WAYS, SHOTS = 3, 2
@@ -95,6 +96,55 @@ def test_fused_batch_norm_matches_the_float64_reference(name, images64):
             assert float(tf.reduce_max(tf.abs(g32[k]))) < 1e-5, k  # cancelled by batch norm
             continue
         np.testing.assert_allclose(g32[k], g64[k], rtol=0, atol=1e-4 * scale + 1e-7, err_msg=k)
+
+
+def _batch_norm_formula(x, beta, axes):
+    """Batch norm as plain TF ops, for autodiff to differentiate."""
+    mean = tf.reduce_mean(x, axis=axes, keepdims=True)
+    var = tf.reduce_mean(tf.square(x - mean), axis=axes, keepdims=True)
+    beta = tf.reshape(beta, beta.shape[:-1].as_list() + [1] * len(axes) + beta.shape[-1:].as_list())
+    return (x - mean) / tf.sqrt(var + BN_EPSILON) + beta
+
+
+@pytest.mark.parametrize("shape, axes, beta_shape", [
+    ((4, 3, 3, 2), [-4, -3, -2], (2,)),  # images
+    ((2, 4, 3, 3, 2), [-4, -3, -2], (2, 2)),  # images with a task axis and per-task offsets
+    ((5, 3), [-2], (3,))])  # vectors
+def test_batch_norms_written_out_derivatives_are_autodiffs_of_its_formula(shape, axes, beta_shape):
+    """First and second derivatives (the VJP, then the VJP of the VJP in x and in the cotangent),
+    in float64, with a loss that weighs every output differently."""
+    rng = np.random.default_rng(0)
+    x, beta = tf.constant(rng.normal(size=shape)), tf.constant(rng.normal(size=beta_shape))
+    w, u = tf.constant(rng.normal(size=shape)), tf.constant(rng.normal(size=shape))
+
+    def derivatives(f):
+        with tf.GradientTape(persistent=True) as outer:
+            outer.watch([x, beta, w])
+            with tf.GradientTape() as inner:
+                inner.watch([x, beta])
+                y = f(x, beta, axes)
+                loss = tf.reduce_sum(w * y)
+            dx, dbeta = inner.gradient(loss, [x, beta])
+            second = tf.reduce_sum(u * dx)
+        return [y, dx, dbeta, *outer.gradient(second, [x, w])]
+
+    for ours, formula in zip(derivatives(batch_norm), derivatives(_batch_norm_formula), strict=True):
+        np.testing.assert_allclose(ours, formula, rtol=1e-10, atol=1e-12)
+
+
+def test_batch_norms_third_derivative_is_refused_not_wrong():
+    x = tf.constant(np.random.default_rng(0).normal(size=(4, 3)))
+    with tf.GradientTape() as t3:
+        t3.watch(x)
+        with tf.GradientTape() as t2:
+            t2.watch(x)
+            with tf.GradientTape() as t1:
+                t1.watch(x)
+                y = tf.reduce_sum(batch_norm(x, tf.zeros([3], tf.float64), [-2]) ** 3)
+            g1 = tf.reduce_sum(t1.gradient(y, x) ** 2)
+        g2 = tf.reduce_sum(t2.gradient(g1, x))  # the second derivative is fine
+    with pytest.raises(NotImplementedError, match="at most twice"):
+        t3.gradient(g2, x)
 
 
 @pytest.mark.parametrize("name", ["strided", "mlp"])

@@ -24,3 +24,12 @@ def test_zero_rounds_is_refused_before_anything_runs(capsys):
     with pytest.raises(SystemExit):
         speed.main(["--rounds", "0"])
     assert "--rounds must be at least 1" in capsys.readouterr().err
+
+
+def test_the_cpu_model_is_read_from_proc_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R45\n")
+    assert speed.cpu_model(cpuinfo) == "AMD EPYC 9R45"
+    # no such file (not Linux): the architecture, not an error
+    assert speed.cpu_model(tmp_path / "absent") == (speed.platform.processor()
+                                                    or speed.platform.machine())

@@ -1,5 +1,6 @@
 """The speed table: fastest configuration per paper config, its FLOP floor, and clear errors."""
 import json
+import pathlib
 
 import pytest
 
@@ -96,3 +97,16 @@ def test_results_from_machines_of_different_speed_are_flagged(tmp_path):
     same = _results_file(tmp_path / "f2.json", 400.0, [_row("omniglot_5w1s", "second", 195.0)])
     speed_report.main([sinusoid, same, "--out", str(out)])
     assert "different speed" not in out.read_text()
+
+
+def test_the_report_names_the_cpu_the_rows_ran_on(tmp_path):
+    out = tmp_path / "speed.md"
+    old = _results_file(tmp_path / "old.json", 400.0, [_row("sinusoid", "second", 0.28)])
+    speed_report.main([old, "--out", str(out)])
+    assert "Measured on" not in out.read_text()  # a file from before the model was recorded
+    new = tmp_path / "new.json"
+    raw = json.loads(pathlib.Path(old).read_text())
+    raw["machine"]["cpu_model"] = "AMD EPYC 9R45"
+    new.write_text(json.dumps(raw))
+    speed_report.main([old, str(new), "--out", str(out)])
+    assert "Measured on: AMD EPYC 9R45 (2 cores)." in out.read_text()
