@@ -131,6 +131,18 @@ def test_batch_norms_written_out_derivatives_are_autodiffs_of_its_formula(shape,
     for ours, formula in zip(derivatives(batch_norm), derivatives(_batch_norm_formula), strict=True):
         np.testing.assert_allclose(ours, formula, rtol=1e-10, atol=1e-12)
 
+    # the bias of the layer before, which batch norm cancels: the same function of x, and an
+    # exact zero gradient (where the formula, adding it, has rounding noise)
+    bias = tf.constant(rng.normal(size=beta_shape))
+    with tf.GradientTape() as tape:
+        tape.watch(bias)
+        y = batch_norm(x, beta, axes, bias=bias)
+        loss = tf.reduce_sum(w * y)
+    per_channel = tf.reshape(bias, [*beta_shape[:-1], *[1] * len(axes), beta_shape[-1]])
+    np.testing.assert_allclose(y, _batch_norm_formula(x + per_channel, beta, axes), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_array_equal(tape.gradient(loss, bias), np.zeros(beta_shape))
+
 
 def test_batch_norms_third_derivative_is_refused_not_wrong():
     x = tf.constant(np.random.default_rng(0).normal(size=(4, 3)))

@@ -28,7 +28,8 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
     max_pool=True (MiniImageNet): stride-1 convs each followed by 2×2 VALID max-pool, then the
     flattened map (5·5·32 = 800 features at 84×84). Init as the reference: Xavier-uniform
     kernels, zero biases, final weights normal(std 1). The conv bias is kept although batch norm
-    cancels it, as in the reference (its gradient must then be 0: a test checks it).
+    cancels it, as in the reference; batch norm takes it as its input's bias and gives it its
+    exact zero gradient (a test checks it) instead of adding it.
     `fused_batch_norm`: see `layers.batch_norm` (the same function, other kernels).
     """
     size = image_size
@@ -51,8 +52,9 @@ def conv4(ways: int, image_size: int, channels: int, filters: int, max_pool: boo
     def features_(params: Params, x: tf.Tensor) -> tf.Tensor:
         h = x
         for i in range(blocks):
-            h = conv2d(h, params[f"conv{i}/w"], params[f"conv{i}/b"], stride=1 if max_pool else 2)
-            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], IMAGE_AXES, fused_batch_norm))
+            h = conv2d(h, params[f"conv{i}/w"], None, stride=1 if max_pool else 2)
+            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], IMAGE_AXES, fused_batch_norm,
+                                      bias=params[f"conv{i}/b"]))
             if max_pool:
                 lead = tf.shape(h)[:-3]
                 pooled = tf.nn.max_pool2d(tf.reshape(h, tf.concat([[-1], tf.shape(h)[-3:]], 0)),
@@ -92,8 +94,9 @@ def mlp_bn(ways: int, dim_in: int, hidden: tuple[int, ...] = (256, 128, 64, 64),
     def apply(params: Params, x: tf.Tensor) -> tf.Tensor:
         h = tf.reshape(x, tf.concat([tf.shape(x)[:-3], [dim_in]], 0))  # [..., B, H, W, C] -> [..., B, D]
         for i in range(len(hidden)):
-            h = dense(h, params[f"fc{i}/w"], params[f"fc{i}/b"])
-            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], VECTOR_AXES, fused_batch_norm))
+            h = dense(h, params[f"fc{i}/w"], None)
+            h = tf.nn.relu(batch_norm(h, params[f"bn{i}/beta"], VECTOR_AXES, fused_batch_norm,
+                                      bias=params[f"fc{i}/b"]))
         return dense(h, params["out/w"], params["out/b"])
 
     return Model(init=init, apply=apply, frozen=tuple(f"bn{i}/beta" for i in range(len(hidden))))

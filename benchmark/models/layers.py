@@ -18,13 +18,15 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
     return out, total // 2, total - total // 2
 
 
-def conv2d(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, stride: int) -> tf.Tensor:
-    """SAME convolution of x [..., B, H, W, Cin] with w [(T,) k, k, Cin, F] plus bias b [(T,) F]."""
+def conv2d(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | None, stride: int) -> tf.Tensor:
+    """SAME convolution of x [..., B, H, W, Cin] with w [(T,) k, k, Cin, F] plus bias b [(T,) F]
+    (None: no bias)."""
     if w.shape.rank == 4:  # shared kernel: the native convolution (fastest outside XLA)
         lead = tf.shape(x)[:-3]
         flat = tf.reshape(x, tf.concat([[-1], tf.shape(x)[-3:]], 0))
         y = tf.nn.conv2d(flat, w, strides=stride, padding="SAME")
-        return tf.reshape(y, tf.concat([lead, tf.shape(y)[1:]], 0)) + b
+        y = tf.reshape(y, tf.concat([lead, tf.shape(y)[1:]], 0))
+        return y if b is None else y + b
     k, _, cin, f = w.shape[-4:]
     t, n, h, wd = x.shape[0], x.shape[1], x.shape[-3], x.shape[-2]
     oh, top, bottom = same_padding(h, k, stride)
@@ -34,19 +36,25 @@ def conv2d(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, stride: int) -> tf.Tensor:
     cols = [padded[:, :, i : i + stride * (oh - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride]
             for i in range(k) for j in range(k)]
     patches = tf.reshape(tf.concat(cols, axis=-1), [t, n * oh * ow, k * k * cin])
-    y = tf.matmul(patches, tf.reshape(w, [t, k * k * cin, f]))
-    return tf.reshape(y, [t, n, oh, ow, f]) + b[:, None, None, None, :]
+    y = tf.reshape(tf.matmul(patches, tf.reshape(w, [t, k * k * cin, f])), [t, n, oh, ow, f])
+    return y if b is None else y + b[:, None, None, None, :]
 
 
-def dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
-    """x [..., B, D] @ w [(T,) D, F] + b [(T,) F]."""
-    return tf.matmul(x, w) + b[..., None, :]
+def dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | None) -> tf.Tensor:
+    """x [..., B, D] @ w [(T,) D, F] + b [(T,) F] (None: no bias)."""
+    y = tf.matmul(x, w)
+    return y if b is None else y + b[..., None, :]
 
 
-def batch_norm(x: tf.Tensor, beta: tf.Tensor, axes: list[int], fused: bool = False) -> tf.Tensor:
+def batch_norm(x: tf.Tensor, beta: tf.Tensor, axes: list[int], fused: bool = False,
+               bias: tf.Tensor | None = None) -> tf.Tensor:
     """Normalise with the statistics of the current batch (no running averages), then add the
     offset beta [(T,) C]; no scale (tf.contrib's scale=False default). `axes` are the reduced
     axes counted from the end, e.g. [-4, -3, -2] for images: examples, rows, columns.
+
+    `bias`: the bias [(T,) C] of the layer before, which the mean cancels exactly: the output
+    does not depend on it, so it is not added and its gradient is an exact zero (the models keep
+    it as the reference has it; the fused kernel adds it, as it did before this argument).
 
     Its first and second derivatives are written out (`_normalize`), exact: MAML differentiates
     batch norm twice, and TensorFlow's autodiff of the formula differentiated again is about
@@ -66,12 +74,12 @@ def batch_norm(x: tf.Tensor, beta: tf.Tensor, axes: list[int], fused: bool = Fal
     1-shot too."""
     if fused and x.dtype == tf.float32 and beta.shape.rank == 1 and (
             x.shape.rank == len(axes) + 1 in (2, 4)):
-        return _fused_batch_norm(x, beta)
+        return _fused_batch_norm(x if bias is None else x + bias, beta)
     beta = tf.reshape(beta, beta.shape[:-1].as_list() + [1] * len(axes) + beta.shape[-1:].as_list())
-    return _normalize(x, axes) + beta
+    return _normalize(x, axes, bias) + beta
 
 
-def _normalize(x: tf.Tensor, axes: list[int]) -> tf.Tensor:
+def _normalize(x: tf.Tensor, axes: list[int], bias: tf.Tensor | None = None) -> tf.Tensor:
     """x̂ = (x - mean) · r, r = (var + eps)^(-1/2), over `axes`, with hand-written derivatives.
 
     Per channel, over its N entries, with m(t) the mean of t:
@@ -80,12 +88,13 @@ def _normalize(x: tf.Tensor, axes: list[int]) -> tf.Tensor:
       to dy:  r·(u - m(u) - x̂·m(u·x̂))                    (the Jacobian is symmetric)
       to x:   -r²·x̂·(m(u·dy) - m(u)·m(dy) - m(dy·x̂)·m(u·x̂)) - r·(m(u·x̂)·dx + m(dy·x̂)·u_dy)
     where u_dy is the line above. Third derivatives are not written out, and asking for one
-    raises rather than return a wrong one."""
+    raises rather than return a wrong one. `bias`, if given, is x's bias: x̂ of x + bias is x̂ of
+    x, so it is not added, and its gradient is zero."""
     def mean(t):
         return tf.reduce_mean(t, axis=axes, keepdims=True)
 
     @tf.custom_gradient
-    def normalize(x):
+    def normalize(x, *bias):  # bias: () or (x's bias,)
         centered = x - mean(x)
         r = tf.math.rsqrt(mean(tf.square(centered)) + BN_EPSILON)
         xhat = centered * r
@@ -104,9 +113,11 @@ def _normalize(x: tf.Tensor, axes: list[int]) -> tf.Tensor:
                 return (u_x, u_dy), _no_third_derivative
             return dx, second
 
-        return xhat, lambda dy: backward(x, dy)
+        def grad(dy):
+            return (backward(x, dy), *(tf.zeros_like(b) for b in bias))
+        return xhat, grad
 
-    return normalize(x)
+    return normalize(x, *(() if bias is None else (bias,)))
 
 
 def _no_third_derivative(*_):
