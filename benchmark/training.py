@@ -229,10 +229,9 @@ def cores() -> int:
     """How many cores this process's TensorFlow ops may keep busy at once: its intra-op threads,
     or its inter-op ones when ops run side by side on one thread each (`runtime.configure`'s
     across_ops), at most the machine's. A wall time reads against this, not against `threads`."""
-    machine = os.cpu_count() or 1
-    intra = threads() or machine
-    inter = tf.config.threading.get_inter_op_parallelism_threads() or machine
-    return min(max(intra, inter), machine)
+    intra = threads() or os.cpu_count() or 1
+    inter = tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count() or 1
+    return min(max(intra, inter), os.cpu_count() or 1)
 
 
 def _load(run: Run) -> dict | None:
