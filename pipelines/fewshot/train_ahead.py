@@ -32,6 +32,8 @@ from benchmark.config import ConfigError
 from pipelines import params_text
 from pipelines.fewshot import settings, train
 
+CHECKPOINT_FILES = (".npz", ".validation.json")  # a run's weights and its validation scores
+
 
 def params_for(params: pathlib.Path, run: str, iterations: int | None) -> dict:
     """params.yaml's content with `run` under fewshot.runs and, if given, its budget."""
@@ -65,9 +67,9 @@ def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib
     if not source.exists():
         raise ConfigError(f"no checkpoint of {run} under the current settings at {source} "
                           f"(train it first: python -m pipelines.fewshot.train_ahead {run})")
-    iterations = int(np.load(source)["iteration"])
+    iterations = _iteration(source)
     target = committed / f"{name}.npz"
-    done = int(np.load(target)["iteration"]) if target.exists() else 0
+    done = _iteration(target) if target.exists() else 0
     if done > iterations:
         raise ConfigError(f"{target} is further on ({done} iterations) than {source} "
                           f"({iterations}): nothing to join")
@@ -91,7 +93,7 @@ def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib
                           f"under fewshot_profiles.{s.profile}.run_iterations, by hand")
     params.write_text(text)
     committed.mkdir(parents=True, exist_ok=True)
-    for suffix in (".npz", ".validation.json"):
+    for suffix in CHECKPOINT_FILES:
         if (ahead / f"{name}{suffix}").exists():
             os.replace(ahead / f"{name}{suffix}", committed / f"{name}{suffix}")
     return (f"{run} joined at {iterations} iterations: its checkpoint is in {committed}/ and "
@@ -109,14 +111,19 @@ def start_from_committed(s: settings.Settings, run: str, ahead: pathlib.Path,
     source, target = committed / f"{name}.npz", ahead / f"{name}.npz"
     if not source.exists():
         return None
-    done = int(np.load(source)["iteration"])
-    if target.exists() and int(np.load(target)["iteration"]) >= done:
+    done = _iteration(source)
+    if target.exists() and _iteration(target) >= done:
         return None
     ahead.mkdir(parents=True, exist_ok=True)
-    for suffix in (".npz", ".validation.json"):
+    for suffix in CHECKPOINT_FILES:
         if (committed / f"{name}{suffix}").exists():
             shutil.copyfile(committed / f"{name}{suffix}", ahead / f"{name}{suffix}")
     return f"starting from the committed checkpoint {source} ({done} iterations)"
+
+
+def _iteration(checkpoint: pathlib.Path) -> int:
+    """The meta-iterations a checkpoint file holds."""
+    return int(np.load(checkpoint)["iteration"])
 
 
 def _loaded(raw: dict) -> settings.Settings:
