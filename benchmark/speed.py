@@ -162,6 +162,7 @@ FEWSHOT_GRID = [  # (experiment, order, formulation, xla, oneDNN or None: the ex
     ("omniglot_5w1s", "first", "loop", False, None, 2, False),
     ("omniglot_5w1s", "second", "loop", False, None, 2, True),  # as training runs the loop
     ("omniglot_5w1s", "first", "loop", False, None, 2, True),
+    ("omniglot_5w1s", "second", "loop", False, True, 2, True),  # oneDNN's kernels, side by side
     ("miniimagenet_5w1s", "second", "loop", False, None, 1, False),
     ("miniimagenet_5w1s", "first", "loop", False, None, 1, False),
     ("miniimagenet_5w1s", "second", "loop", False, False, 1, False),

@@ -54,7 +54,7 @@ def batch_norm(x: tf.Tensor, beta: tf.Tensor, axes: list[int], fused: bool = Fal
 
     `bias`: the bias [(T,) C] of the layer before, which the mean cancels exactly: the output
     does not depend on it, so it is not added and its gradient is an exact zero (the models keep
-    it as the reference has it). The fused kernel is given x + bias.
+    it as the reference has it).
 
     Its first and second derivatives are written out (`_normalize`), exact: MAML differentiates
     batch norm twice, and TensorFlow's autodiff of the formula, differentiated again, made 12,000
@@ -66,47 +66,79 @@ def batch_norm(x: tf.Tensor, beta: tf.Tensor, axes: list[int], fused: bool = Fal
     derivatives exact (the term sums to zero) but makes MAML's second-order meta-gradient wrong by
     several percent.
 
-    `fused`: when x has no task axis and is float32, the same function runs as TF's fused
-    batch-norm kernel, whose first and second derivatives are exact too (tests/
-    test_fewshot_models.py checks it against the float64 form), though through 5 unrolled inner
-    steps its float32 rounding drifts further than the composite's (README). With oneDNN it is
-    3x faster on MiniImageNet's 84x84 maps; on Omniglot's small maps under Eigen its second
-    derivative is slower than the composite's (results/speed/), and under oneDNN on 20-way
-    1-shot too."""
-    if fused and x.dtype == tf.float32 and beta.shape.rank == 1 and (
-            x.shape.rank == len(axes) + 1 in (2, 4)):
-        return _fused_batch_norm(x if bias is None else x + bias, beta)
-    beta = tf.reshape(beta, beta.shape[:-1].as_list() + [1] * len(axes) + beta.shape[-1:].as_list())
-    return _normalize(x, axes, bias) + beta
+    `fused`: when x has no task axis and is float32, the forward and the first derivative run as
+    TF's fused batch-norm kernels (one op each), and the second derivative is the same written-out
+    one (TF's own second derivative of the fused kernel was slower and further from float64).
+    With oneDNN it is 3x faster on MiniImageNet's 84x84 maps; on Omniglot's small maps the
+    composite is faster under Eigen (5-way 1-shot), and nearer float64 under oneDNN through 20-way
+    1-shot's 5 unrolled inner steps (README)."""
+    fused = fused and x.dtype == tf.float32 and beta.shape.rank == 1 and (
+        x.shape.rank == len(axes) + 1 in (2, 4))
+    return _normalize(x, beta, axes, bias, fused)
 
 
-def _normalize(x: tf.Tensor, axes: list[int], bias: tf.Tensor | None = None) -> tf.Tensor:
-    """x̂ = (x - mean) · r, r = (var + eps)^(-1/2), over `axes`, with hand-written derivatives.
+def _normalize(x: tf.Tensor, beta: tf.Tensor, axes: list[int], bias: tf.Tensor | None = None,
+               fused: bool = False) -> tf.Tensor:
+    """x̂ + beta, x̂ = (x - mean) · r, r = (var + eps)^(-1/2), over `axes`, with hand-written
+    derivatives; `fused`: the forward and the first derivative are TF's fused kernels.
 
     Per channel, over its N entries, with m(t) the mean of t:
-      backward (the VJP of a cotangent dy):  dx = r·(dy - m(dy) - x̂·m(dy·x̂))
+      backward (the VJP of a cotangent dy):  dx = r·(dy - m(dy) - x̂·m(dy·x̂)),  dbeta = N·m(dy)
     and the VJP of (x, dy) -> dx, for a cotangent u of dx (what an outer tape needs):
       to dy:  r·(u - m(u) - x̂·m(u·x̂))                    (the Jacobian is symmetric)
       to x:   -r²·x̂·(m(u·dy) - m(u)·m(dy) - m(dy·x̂)·m(u·x̂)) - r·(m(u·x̂)·dx + m(dy·x̂)·u_dy)
-    where u_dy is the line above. Third derivatives are not written out, and asking for one
-    raises rather than return a wrong one. `bias`, if given, is x's bias: x̂ of x + bias is x̂ of
-    x, so it is not added, and its gradient is zero."""
+    where u_dy is the line above (dbeta is linear in dy: autodiff differentiates it). Third
+    derivatives are not written out, and asking for one raises rather than return a wrong one.
+    `bias`, if given, is x's bias: x̂ of x + bias is x̂ of x, so it is not added, and its gradient
+    is zero."""
     def mean(t):
         return tf.reduce_mean(t, axis=axes, keepdims=True)
 
+    as4, from4 = (lambda t: t[:, None, None, :], lambda t: t[:, 0, 0, :]) if (
+        fused and x.shape.rank == 2) else (lambda t: t, lambda t: t)  # the kernels take 4-D
+
     @tf.custom_gradient
-    def normalize(x, *bias):  # bias: () or (x's bias,)
-        centered = x - mean(x)
-        r = tf.math.rsqrt(mean(tf.square(centered)) + BN_EPSILON)
-        xhat = centered * r
+    def normalize(x, beta, *bias):  # bias: () or (x's bias,)
+        if fused:
+            ones = tf.ones_like(beta)
+            y, _, _, *saved = tf.raw_ops.FusedBatchNormV3(
+                x=as4(x), scale=ones, offset=beta, mean=tf.zeros([0]), variance=tf.zeros([0]),
+                epsilon=BN_EPSILON, is_training=True)
+            y = from4(y)
+
+            def statistics():  # x̂ and r, which only the second derivative needs
+                centered = x - saved[0]  # the batch mean
+                r = tf.math.rsqrt(mean(tf.square(centered)) + BN_EPSILON)
+                return centered * r, r
+
+            def first(dy):  # dx, and m(dy), m(dy·x̂) for the second derivative
+                dx = tf.raw_ops.FusedBatchNormGradV3(
+                    y_backprop=as4(dy), x=as4(x), scale=ones, reserve_space_1=saved[0],
+                    reserve_space_2=saved[1], reserve_space_3=saved[2], epsilon=BN_EPSILON,
+                    is_training=True)[0]
+                return from4(dx), lambda xhat: (mean(dy), mean(dy * xhat))
+        else:
+            centered = x - mean(x)
+            r = tf.math.rsqrt(mean(tf.square(centered)) + BN_EPSILON)
+            xhat = centered * r
+            y = xhat + tf.reshape(
+                beta, beta.shape[:-1].as_list() + [1] * len(axes) + beta.shape[-1:].as_list())
+
+            def statistics():
+                return xhat, r
+
+            def first(dy):
+                moments = mean(dy), mean(dy * xhat)
+                return r * (dy - moments[0] - xhat * moments[1]), lambda _: moments
 
         @tf.custom_gradient
         def backward(x, dy):  # x: an input so that an outer tape differentiates through it
-            m_dy, m_dy_xhat = mean(dy), mean(dy * xhat)
-            dx = r * (dy - m_dy - xhat * m_dy_xhat)
+            dx, moments = first(dy)
 
             @tf.custom_gradient
             def second(u):
+                xhat, r = statistics()
+                m_dy, m_dy_xhat = moments(xhat)
                 m_u, m_u_xhat = mean(u), mean(u * xhat)
                 u_dy = r * (u - m_u - xhat * m_u_xhat)
                 u_x = (-(r * r) * xhat * (mean(u * dy) - m_u * m_dy - m_dy_xhat * m_u_xhat)
@@ -115,21 +147,13 @@ def _normalize(x: tf.Tensor, axes: list[int], bias: tf.Tensor | None = None) -> 
             return dx, second
 
         def grad(dy):
-            return (backward(x, dy), *(tf.zeros_like(b) for b in bias))
-        return xhat, grad
+            return (backward(x, dy), tf.reduce_sum(dy, axis=axes),
+                    *(tf.zeros_like(b) for b in bias))
+        return y, grad
 
-    return normalize(x, *(() if bias is None else (bias,)))
+    return normalize(x, beta, *(() if bias is None else (bias,)))
 
 
 def _no_third_derivative(*_):
     raise NotImplementedError("batch norm's third derivative is not written out "
                               "(benchmark.models.layers._normalize): differentiate it at most twice")
-
-
-def _fused_batch_norm(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
-    """Batch norm over every axis but the last, with batch statistics and no scale."""
-    x4 = x if x.shape.rank == 4 else x[:, None, None, :]
-    y = tf.raw_ops.FusedBatchNormV3(
-        x=x4, scale=tf.ones_like(beta), offset=beta, mean=tf.zeros([0]), variance=tf.zeros([0]),
-        epsilon=BN_EPSILON, is_training=True)[0]
-    return y if x.shape.rank == 4 else y[:, 0, 0, :]
