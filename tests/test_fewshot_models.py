@@ -109,6 +109,7 @@ def _batch_norm_formula(x, beta, axes):
 @pytest.mark.parametrize("shape, axes, beta_shape", [
     ((4, 3, 3, 2), [-4, -3, -2], (2,)),  # images
     ((2, 4, 3, 3, 2), [-4, -3, -2], (2, 2)),  # images with a task axis and per-task offsets
+    ((2, 4, 3, 3, 2), [-4, -3, -2], (2,)),  # images with a task axis and shared offsets
     ((5, 3), [-2], (3,))])  # vectors
 def test_batch_norms_written_out_derivatives_are_autodiffs_of_its_formula(shape, axes, beta_shape):
     """First and second derivatives (the VJP, then the VJP of the VJP in x and in the cotangent),
@@ -143,7 +144,7 @@ def test_batch_norms_written_out_derivatives_are_autodiffs_of_its_formula(shape,
                                atol=1e-12)
     np.testing.assert_array_equal(tape.gradient(loss, bias), np.zeros(beta_shape))
 
-    if len(beta_shape) == 1:  # no task axis: TF's fused kernels (float32 only) for the forward
+    if len(shape) == len(axes) + 1:  # no task axis: TF's fused kernels (float32 only) for the forward
         # and the first derivative, the second written out
         x, beta, w, u = (tf.cast(t, tf.float32) for t in (x, beta, w, u))
         fused = derivatives(lambda x, beta, axes: batch_norm(x, beta, axes, fused=True))

@@ -146,9 +146,10 @@ def _normalize(x: tf.Tensor, beta: tf.Tensor, axes: list[int], bias: tf.Tensor |
                 return (u_x, u_dy), _no_third_derivative
             return dx, second
 
-        def grad(dy):
-            return (backward(x, dy), tf.reduce_sum(dy, axis=axes),
-                    *(tf.zeros_like(b) for b in bias))
+        def grad(dy):  # beta's: summed over the normalised axes and the leading ones it lacks
+            shared = x.shape.rank - len(axes) - beta.shape.rank
+            dbeta = tf.reduce_sum(dy, axis=[*range(shared), *axes])
+            return (backward(x, dy), dbeta, *(tf.zeros_like(b) for b in bias))
         return y, grad
 
     return normalize(x, beta, *(() if bias is None else (bias,)))
