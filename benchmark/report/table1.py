@@ -1,7 +1,8 @@
 """The paper's Table 1 (few-shot classification accuracy, %) and the gate's tolerance for it.
 
 Values: ../shared/reference/maml_paper.md §1.1 and §1.3 (grade A, exact from the paper). The
-paper reports no Omniglot number for first-order MAML; those cells show ours only.
+paper reports no Omniglot number for first-order MAML; those cells show ours only, and the gate
+holds them at our own accepted result instead (ACCEPTED, below).
 
 Tolerance (one-sided: only "below the paper" is a regression), in percentage points:
   allowed = paper - (REPLICATION + min(2 * our_ci95, CI_CAP) + budget allowance)
@@ -85,12 +86,32 @@ KNOWN_DEVIATIONS: dict[tuple[str, str], Deviation] = {
         floor=87.9),
 }
 
+# Cells the paper has no number for, held at our own accepted result with a paper cell's slack
+# (allowed = accepted - 2 pp - min(2 × CI, 2 pp), plus the budget allowance below 60k), so that a
+# change that makes them worse fails the gate as the paper's cells do. Accepted: the committed
+# 60k-iteration results (one seed, 600 test tasks; results/fewshot/table1.md). Change a value only
+# with the commit whose results are meant to move it, and say why there.
+ACCEPTED = [
+    Cell("fomaml", "omniglot_5w1s", 98.17, 0.52), Cell("fomaml", "omniglot_5w5s", 99.39, 0.14),
+    Cell("fomaml", "omniglot_20w1s", 90.79, 0.51),
+    Cell("fomaml", "omniglot_5w1s_mlp", 84.10, 1.53),
+    Cell("fomaml", "omniglot_5w5s_mlp", 96.65, 0.35),
+]
+
 
 def paper_cell(method: str, experiment: str) -> Cell | None:
     return next((c for c in PAPER if c.method == method and c.experiment == experiment), None)
 
 
+def accepted_cell(method: str, experiment: str) -> Cell | None:
+    """Our accepted result for a cell the paper has no number for (None where it has one)."""
+    if paper_cell(method, experiment):
+        return None
+    return next((c for c in ACCEPTED if c.method == method and c.experiment == experiment), None)
+
+
 def allowed(cell: Cell, our_ci95: float, full_budget: bool) -> float:
-    """The lowest accuracy (%) of ours that is not a regression against this paper cell."""
+    """The lowest accuracy (%) of ours that is not a regression against this paper (or accepted)
+    cell."""
     slack = REPLICATION + min(2 * our_ci95, CI_CAP) + (0.0 if full_budget else BUDGET_ALLOWANCE)
     return cell.accuracy - slack

@@ -1,7 +1,8 @@
 """DVC stage `fewshot_report`: Table 1 (ours vs the paper), learning curves and accuracy vs steps.
 
 Writes <out>/summary.json (a DVC metric: every run's accuracy at the paper's step with its budget,
-and the paper comparison the gate checks), <out>/table1.md, <out>/figures/*.png, and the table
+the paper comparison the gate checks, and the comparison of the cells the paper has no number
+for with our accepted result), <out>/table1.md, <out>/figures/*.png, and the table
 into README.md between its markers. Imports no TensorFlow.
 """
 import argparse
@@ -96,6 +97,19 @@ def compare(cells: list[dict]) -> list[dict]:
     return rows
 
 
+def compare_accepted(cells: list[dict]) -> list[dict]:
+    """Cells the paper has no number for, against our accepted result (table1.ACCEPTED)."""
+    rows = []
+    for c in cells:
+        accepted = table1.accepted_cell(c["method"], c["experiment"])
+        if accepted is None:
+            continue
+        limit = table1.allowed(accepted, c["ci95"], c["iterations"] >= c["paper_iterations"])
+        rows.append({**c, "accepted": accepted.accuracy, "accepted_ci95": accepted.ci95,
+                     "allowed": limit, "ok": c["accuracy"] >= limit})
+    return rows
+
+
 def table(cells: list[dict], comparison: list[dict]) -> str:
     """Table 1 as markdown: ours next to the paper's per cell, † on documented deviations (their
     reasons below the table), then where each cell comes from."""
@@ -180,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "table1.md").write_text(text + "\n")
     summary = {"schema": 1, "experiment": "fewshot", "profile": s.profile, "cells": cells,
-               "paper_comparison": comparison}
+               "paper_comparison": comparison, "accepted_comparison": compare_accepted(cells)}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     if cells:
         (args.out / "figures").mkdir(exist_ok=True)
