@@ -50,10 +50,11 @@ def fewshot(path: pathlib.Path) -> int:
     print(f"{'experiment':20} {'method':15} {'iterations':>10} {'against':>8} {'ref %':>6} "
           f"{'ours %':>7} {'±CI':>5} {'allowed':>8}  verdict")
     accepted = s.get("accepted_comparison", [])  # summaries before ACCEPTED existed have none
-    for r in s["paper_comparison"] + accepted:
+    rows = [("paper", r) for r in s["paper_comparison"]] + [("accepted", r) for r in accepted]
+    for against, r in rows:
         known = r.get("known")  # summaries written before deviations were recorded have none
         allowed = r["known_floor"] if known else r["allowed"]
-        against, reference = ("paper", r["paper"]) if "paper" in r else ("accepted", r["accepted"])
+        reference = r[against]
         verdict = "REGRESSION" if not r["ok"] else "known deviation" if known else "ok"
         print(f"{r['experiment']:20} {r['method']:15} {r['iterations']:>10} {against:>8} "
               f"{reference:>6.2f} {r['accuracy']:>7.2f} {r['ci95']:>5.2f} {allowed:>8.2f}  {verdict}")
@@ -68,12 +69,12 @@ def fewshot(path: pathlib.Path) -> int:
     if accepted:
         print("  against accepted: the paper has no number for the cell; it is held at our own "
               "accepted result (benchmark/report/table1.py ACCEPTED)")
-    gated = {(r["method"], r["experiment"]) for r in s["paper_comparison"] + accepted}
+    gated = {(r["method"], r["experiment"]) for _, r in rows}
     for c in s["cells"]:
         if (c["method"], c["experiment"]) not in gated:
             print(f"  not gated: {c['method']} {c['experiment']} ({c['accuracy']:.2f}%) has no paper "
                   "number and no accepted result; accept it in benchmark/report/table1.py ACCEPTED")
-    return _verdict("few-shot", problems, len(s["paper_comparison"]) + len(accepted))
+    return _verdict("few-shot", problems, len(rows))
 
 
 def sinusoid(args) -> int:

@@ -79,14 +79,15 @@ def _k(iterations: int) -> str:
     return f"{iterations / 1000:g}k" if iterations >= 1000 else str(iterations)
 
 
-def _against(cells: list[dict], reference) -> list[tuple[dict, table1.Cell, float]]:
-    """(cell, its reference, the lowest accuracy allowed) for the cells `reference` has one for."""
+def _against(cells: list[dict], reference) -> list[tuple[dict, table1.Cell, bool, float]]:
+    """(cell, its reference, whether it ran the paper's budget, the lowest accuracy allowed) for
+    the cells `reference` has one for."""
     rows = []
     for c in cells:
         ref = reference(c["method"], c["experiment"])
         if ref is not None:
             full = c["iterations"] >= c["paper_iterations"]
-            rows.append((c, ref, table1.allowed(ref, c["ci95"], full)))
+            rows.append((c, ref, full, table1.allowed(ref, c["ci95"], full)))
     return rows
 
 
@@ -94,13 +95,12 @@ def compare(cells: list[dict]) -> list[dict]:
     """Cells against the paper; a documented deviation below the paper's tolerance is held at its
     own floor."""
     rows = []
-    for c, paper, limit in _against(cells, table1.paper_cell):
+    for c, paper, full, limit in _against(cells, table1.paper_cell):
         within = c["accuracy"] >= limit
         known = None if within else table1.KNOWN_DEVIATIONS.get((c["method"], c["experiment"]))
         rows.append({**c, "paper": paper.accuracy, "paper_ci95": paper.ci95,
                      "gap": c["accuracy"] - paper.accuracy, "allowed": limit,
-                     "full_budget": c["iterations"] >= c["paper_iterations"],
-                     "known": known.reason if known else None,
+                     "full_budget": full, "known": known.reason if known else None,
                      "known_floor": known.floor if known else None,
                      "ok": c["accuracy"] >= (known.floor if known else limit)})
     return rows
@@ -110,7 +110,7 @@ def compare_accepted(cells: list[dict]) -> list[dict]:
     """Cells the paper has no number for, against our accepted result (table1.ACCEPTED)."""
     return [{**c, "accepted": ref.accuracy, "accepted_ci95": ref.ci95, "allowed": limit,
              "ok": c["accuracy"] >= limit}
-            for c, ref, limit in _against(cells, table1.accepted_cell)]
+            for c, ref, _, limit in _against(cells, table1.accepted_cell)]
 
 
 def table(cells: list[dict], comparison: list[dict]) -> str:
