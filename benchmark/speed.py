@@ -81,8 +81,11 @@ def measure(order: str, formulation: str, xla: bool, per_call: int, threads: int
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if experiment != "sinusoid":  # the input pipeline on its own: is training waiting on it?
+        # compiled as this config's training chunk compiles it (XLA or plain graph): the XLA form
+        # of the sampler is several times slower than the plain graph's, so timing it for a loop
+        # config would overstate what that config's input pipeline costs
         sampler = tf.function(lambda seed: sample(seed, config.meta_batch_size, config.shots,
-                                                  config.query_shots), jit_compile=True)
+                                                  config.query_shots), jit_compile=xla)
         seed = tf.constant([0, 1], tf.int64)
         tf.nest.map_structure(lambda t: t.numpy(), sampler(seed))
         t0 = time.perf_counter()

@@ -103,8 +103,9 @@ def cost_markdown(results: list[dict]) -> str:
                      f"{budget:,} | {_duration(best['ms_per_iteration'] * budget / 1e3)} |")
     lines += ["", "Peak memory: the benchmark process's peak resident set (TensorFlow included), "
               "measured in its own process per configuration. Episode sampler: one meta-batch of "
-              "the few-shot sampler alone (compiled, as training draws it inside the compiled "
-              "chunk), a small share of the meta-iteration, so training never waits on data."]
+              "the few-shot sampler alone, compiled as the fastest configuration's training chunk "
+              "draws it (with XLA or as a plain graph), a small share of the meta-iteration, so "
+              "training never waits on data."]
     return "\n".join(lines)
 
 
