@@ -20,17 +20,29 @@ def test_the_fastest_configuration_and_its_floor_are_reported():
                _row("omniglot_5w1s", "first", 150.0, gflop=5.0)]
     text = speed_table.markdown(results, peak=100.0, peak_one_thread=60.0, cores=2)
     second = next(line for line in text.splitlines() if "Omniglot 5w1s, second" in line)
-    assert "| 280 ms | loop + XLA, 1 thread | ≤ 60 ms (**below the floor**) |" in second
+    assert ("| 280 ms | loop + XLA, 1 thread | ≤ 60 ms: **missed** by 220 ms (**below the floor**) |"
+            in second)
     assert "| 100 ms | 2.8× |" in second  # 10 GFLOP at 100 GFLOP/s
     first = next(line for line in text.splitlines() if "Omniglot 5w1s, first" in line)
-    assert "| ≤ 40 ms (125% of peak) |" not in first and "| ≤ 40 ms (**below" in first
+    assert "(125% of peak)" not in first and "| ≤ 40 ms: **missed** by 110 ms (**below" in first
     assert "MiniImageNet" not in text  # not measured: no row
 
 
 def test_a_target_above_the_floor_shows_the_share_of_peak_it_demands():
     results = [_row("miniimagenet_5w1s", "second", 2000.0, gflop=64.0)]
     text = speed_table.markdown(results, peak=100.0, peak_one_thread=60.0, cores=2)
-    assert "| ≤ 800 ms (80% of peak) |" in text  # 64 GFLOP at 100 GFLOP/s: 640 ms
+    assert "| ≤ 800 ms: **missed** by 1200 ms (80% of peak) |" in text  # 64 GFLOP: 640 ms
+
+
+@pytest.mark.parametrize("ours, cell", [
+    (60.36, "| 60.4 ms | loop, 1 thread | ≤ 60 ms: **missed** by 0.36 ms (33% of peak) |"),
+    (59.6, "| 59.6 ms | loop, 1 thread | ≤ 60 ms: met (33% of peak) |"),
+    (60.0, "| 60 ms | loop, 1 thread | ≤ 60 ms: met (33% of peak) |")])
+def test_a_time_near_its_target_is_shown_precisely_enough_to_tell_met_from_missed(ours, cell):
+    results = [_row("omniglot_5w1s", "second", ours, formulation="loop", gflop=2.0)]
+    results[0]["xla"] = False
+    text = speed_table.markdown(results, peak=100.0, peak_one_thread=60.0, cores=2)
+    assert cell in text  # 2 GFLOP at 100 GFLOP/s: a 20 ms floor, a third of the 60 ms target
 
 
 def test_results_without_the_roofline_are_refused(tmp_path):

@@ -59,11 +59,8 @@ def markdown(results: list[dict], peak: float, peak_one_thread: float, cores: in
         how = _how(r)
         peer = "—" if ref.peer_ms is None else f"{_ms(ref.peer_ms)} ({ref.peer})"
         floor = flops.floor_ms(r["gflop_per_iteration"], peak)
-        target = "—" if ref.target_ms is None else f"≤ {_ms(ref.target_ms)}"
-        if ref.target_ms is not None and ref.target_ms <= floor:
-            target += " (**below the floor**)"
-        elif ref.target_ms is not None:
-            target += f" ({floor / ref.target_ms:.0%} of peak)"
+        target = "—" if ref.target_ms is None else _target(ref.target_ms, r["ms_per_iteration"],
+                                                           floor)
         lines.append(
             f"| {ref.label} | {_ms(r['ms_per_iteration'])}{_spread(r)} | {how} | {target} | "
             f"{peer} | {r['gflop_per_iteration']:.3g} | {_ms(floor)} | "
@@ -158,5 +155,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
+def _target(target_ms: float, ours_ms: float, floor_ms: float) -> str:
+    """The target, whether our fastest meets it, and how hard it is: the share of the machine's
+    peak it demands, or that no formulation can meet it (below the FLOP floor)."""
+    verdict = "met" if ours_ms <= target_ms else f"**missed** by {_ms(ours_ms - target_ms)}"
+    hardness = ("**below the floor**" if target_ms <= floor_ms
+                else f"{floor_ms / target_ms:.0%} of peak")
+    return f"≤ {_ms(target_ms)}: {verdict} ({hardness})"
+
+
 def _ms(ms: float) -> str:
-    return f"{ms:.3g} ms" if ms < 10 else f"{ms:.0f} ms"
+    """Three significant figures, so that a time just past a round target does not read as it."""
+    return f"{ms:.3g} ms" if ms < 100 else f"{ms:.0f} ms"
