@@ -35,6 +35,25 @@ def test_a_run_trained_ahead_gets_the_pipelines_params_with_its_budget(tmp_path)
             committed.budget.max_iterations if run == NEW_RUN else committed.iterations(run))
 
 
+def test_a_run_trained_ahead_may_checkpoint_more_often_under_the_same_checkpoint_name(tmp_path):
+    from pipelines.fewshot import build
+
+    committed = settings.load(ROOT / "params.yaml")
+    path = tmp_path / "params.yaml"
+    every = 5 * committed.budget.chunk_iterations
+    assert every != committed.budget.checkpoint_every
+    path.write_text(yaml.safe_dump(train_ahead.params_for(ROOT / "params.yaml", NEW_RUN, None,
+                                                          checkpoint_every=every)))
+    s = settings.load(path)
+    assert s.budget.checkpoint_every == every
+    # the same checkpoint, so that a run goes on from where it stood
+    path.write_text(yaml.safe_dump(train_ahead.params_for(ROOT / "params.yaml", NEW_RUN, None)))
+    assert build.checkpoint_name(s, NEW_RUN) == build.checkpoint_name(settings.load(path), NEW_RUN)
+    for bad in (0, committed.budget.chunk_iterations + 1):
+        with pytest.raises(ConfigError, match="multiple of the profile's chunk_iterations"):
+            train_ahead.params_for(ROOT / "params.yaml", NEW_RUN, None, checkpoint_every=bad)
+
+
 @pytest.mark.parametrize("run, match", [
     ("omniglot_20w1s-maml", "not named <experiment>-<method>-<seed>"),
     ("omniglot_9w1s-maml-0", "experiment 'omniglot_9w1s' or method 'maml' is not defined")])

@@ -7,7 +7,9 @@ yet. Its checkpoints go to checkpoints/fewshot-continuing/ (commit them: the nex
 any machine, continues from the last one), and the stages of the committed runs stay as they
 are. A run the pipeline already trained starts from its committed checkpoint (in
 checkpoints/fewshot/), copied there, unless the one ahead is further on: it trains on, not anew.
-`--iterations` carries it past the profile's budget (never past the paper's). When it has
+`--iterations` carries it past the profile's budget (never past the paper's);
+`--checkpoint-every` (e.g. 500 where 1,000 iterations take hours) makes a session's end lose
+less, and adds validation points to its curve. When it has
 reached its budget (or whenever it is to be reported at the iterations it has), stop it and
 
     python -m pipelines.fewshot.train_ahead omniglot_20w1s-maml-0 --join
@@ -35,8 +37,10 @@ from pipelines.fewshot import settings, train
 CHECKPOINT_FILES = (".npz", ".validation.json")  # a run's weights and its validation scores
 
 
-def params_for(params: pathlib.Path, run: str, iterations: int | None) -> dict:
-    """params.yaml's content with `run` under fewshot.runs and, if given, its budget."""
+def params_for(params: pathlib.Path, run: str, iterations: int | None,
+               checkpoint_every: int | None = None) -> dict:
+    """params.yaml's content with `run` under fewshot.runs and, if given, its budget and how
+    often it checkpoints (and so scores its validation tasks)."""
     raw = yaml.safe_load(params.read_text())
     experiment, method, seed = _parse(run)
     few = raw["fewshot"]
@@ -51,6 +55,15 @@ def params_for(params: pathlib.Path, run: str, iterations: int | None) -> dict:
             raise ConfigError(f"--iterations must be at least 1, got {iterations}")
         profile = raw["fewshot_profiles"][raw["fewshot_profile"]]
         profile["run_iterations"] = {**(profile.get("run_iterations") or {}), run: iterations}
+    if checkpoint_every is not None:
+        # Not in the checkpoint's name or fingerprint: a run checkpointed more often trains the
+        # same weights (tests/test_fewshot_resume.py) and only adds points to its curve.
+        profile = raw["fewshot_profiles"][raw["fewshot_profile"]]
+        if checkpoint_every < 1 or checkpoint_every % profile["chunk_iterations"]:
+            raise ConfigError(f"--checkpoint-every must be a positive multiple of the profile's "
+                              f"chunk_iterations ({profile['chunk_iterations']}), got "
+                              f"{checkpoint_every}")
+        profile["checkpoint_every"] = checkpoint_every
     return raw
 
 
@@ -161,19 +174,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="model, curve and train.json (default: a scratch folder)")
     parser.add_argument("--threads", type=int, default=None, help="TF threads (default: 1)")
+    parser.add_argument("--checkpoint-every", type=int, default=None,
+                        help="iterations between checkpoints (and validation scores); default: "
+                             "the profile's. Lower it on a slow machine, so that a session's end "
+                             "loses less")
     args = parser.parse_args(argv)
     if not args.params.exists():
         raise ConfigError(f"{args.params} not found: run from the repository root, or pass --params")
     if args.join:
-        if args.iterations is not None:
-            raise ConfigError("--join takes the iterations from the checkpoint: drop --iterations")
+        if args.iterations is not None or args.checkpoint_every is not None:
+            raise ConfigError("--join takes the iterations from the checkpoint: drop "
+                              "--iterations and --checkpoint-every")
         print(join(args.params, args.run, args.checkpoints, args.committed), flush=True)
         return
 
     scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"mamlbench-{args.run}-"))
     params = scratch / "params.yaml"
-    params.write_text(yaml.safe_dump(params_for(args.params, args.run, args.iterations),
-                                     sort_keys=False))
+    params.write_text(yaml.safe_dump(
+        params_for(args.params, args.run, args.iterations, args.checkpoint_every), sort_keys=False))
     s = settings.load(params)  # every check of the pipeline's own loader, before training
     print(f"{args.run}: {s.iterations(args.run)} iterations ({s.profile} profile), checkpoints "
           f"in {args.checkpoints}/, params in {params}", flush=True)
