@@ -50,15 +50,14 @@ def params_for(params: pathlib.Path, run: str, iterations: int | None,
                           f"fewshot.methods: {sorted(few['methods'])})")
     few["runs"].setdefault(run, {"experiment": experiment, "method": method, "seed": seed,
                                  "data": few["experiments"][experiment]["dataset"]})
+    profile = raw["fewshot_profiles"][raw["fewshot_profile"]]
     if iterations is not None:
         if iterations < 1:
             raise ConfigError(f"--iterations must be at least 1, got {iterations}")
-        profile = raw["fewshot_profiles"][raw["fewshot_profile"]]
         profile["run_iterations"] = {**(profile.get("run_iterations") or {}), run: iterations}
     if checkpoint_every is not None:
         # Not in the checkpoint's name or fingerprint: a run checkpointed more often trains the
         # same weights (tests/test_fewshot_resume.py) and only adds points to its curve.
-        profile = raw["fewshot_profiles"][raw["fewshot_profile"]]
         if checkpoint_every < 1 or checkpoint_every % profile["chunk_iterations"]:
             raise ConfigError(f"--checkpoint-every must be a positive multiple of the profile's "
                               f"chunk_iterations ({profile['chunk_iterations']}), got "
