@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> None:
                              "checkpoint there; --join moves it there")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="model, curve and train.json (default: a scratch folder)")
-    parser.add_argument("--threads", type=int, default=None, help="TF threads (default: 1)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads (default: 1). The loop formulation runs this many "
+                             "ops at once, each on one thread, so train.json still records "
+                             "threads: 1 (benchmark/runtime.py)")
     parser.add_argument("--checkpoint-every", type=int, default=None,
                         help="iterations between checkpoints (and validation scores); default: "
                              "the profile's. Lower it on a slow machine, so that a session's end "
