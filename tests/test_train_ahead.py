@@ -1,4 +1,5 @@
 """Training a few-shot run ahead of the pipeline, and joining it to params.yaml afterwards."""
+import json
 import pathlib
 import shutil
 
@@ -116,6 +117,32 @@ def test_joining_a_committed_run_further_on_moves_its_budget(repo):
     with pytest.raises(ConfigError, match="further on"):
         train_ahead.join(params, run, ahead, committed)
     assert params.read_text() == text
+
+
+def test_joining_a_checkpoint_in_a_validation_dip_is_refused_unless_accepted(repo):
+    params, ahead, committed = repo / "params.yaml", repo / "ahead", repo / "committed"
+    name = _checkpoint(ahead, params, NEW_RUN, 1500)
+    scores = ahead / f"{name}.validation.json"
+    text = params.read_text()
+
+    def validation(*accuracies):
+        scores.write_text(json.dumps([{"step": 500 * (i + 1), "val_accuracy": a}
+                                      for i, a in enumerate(accuracies)]))
+
+    validation(0.90, 0.979, 0.928)  # a loss spike at the latest checkpoint
+    with pytest.raises(ConfigError, match=r"92.8%, 5.1 points below its best \(97.9% at 1000\)"):
+        train_ahead.join(params, NEW_RUN, ahead, committed)
+    assert params.read_text() == text and not committed.exists()  # nothing moved
+    message = train_ahead.join(params, NEW_RUN, ahead, committed, accept_dip=True)
+    assert "validation accuracy 92.8%; its best, 97.9%, at 1000" in message
+    assert settings.load(params).iterations(NEW_RUN) == 1500
+
+    # a checkpoint within the noise of the best joins without asking
+    params.write_text(text)
+    shutil.rmtree(committed)
+    _checkpoint(ahead, params, NEW_RUN, 1500)
+    validation(0.90, 0.979, 0.962)
+    assert "joined at 1500" in train_ahead.join(params, NEW_RUN, ahead, committed)
 
 
 def test_joining_without_a_checkpoint_names_the_command_that_trains_it(repo):

@@ -17,11 +17,15 @@ reached its budget (or whenever it is to be reported at the iterations it has), 
 moves its checkpoint to checkpoints/fewshot/, adds the run to params.yaml's `fewshot.runs` and
 its iterations to the profile's `run_iterations` (a text edit that keeps the file's comments);
 commit that, and `dvc repro fewshot_report` resumes it at that budget, evaluates and reports it.
+The join takes the latest checkpoint, never the best on validation, and refuses one whose
+validation accuracy has dipped well below the run's best (a loss spike that training recovers
+from): train on and join later, or pass `--accept-dip` to report it as it is.
 
 It writes the params.yaml that the run needs (the run added, its budget set) to a scratch file
 and trains with `pipelines.fewshot.train`, so the run is the one the pipeline would train.
 """
 import argparse
+import json
 import os
 import pathlib
 import shutil
@@ -35,6 +39,7 @@ from pipelines import params_text
 from pipelines.fewshot import settings, train
 
 CHECKPOINT_FILES = (".npz", ".validation.json")  # a run's weights and its validation scores
+DIP = 0.02  # a join is refused at a validation accuracy this far below the run's best (--accept-dip)
 
 
 def params_for(params: pathlib.Path, run: str, iterations: int | None,
@@ -66,7 +71,8 @@ def params_for(params: pathlib.Path, run: str, iterations: int | None,
     return raw
 
 
-def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib.Path) -> str:
+def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib.Path,
+         accept_dip: bool = False) -> str:
     """Move run's checkpoint from `ahead` to `committed` and write into `params` what the
     pipeline needs to report it at the iterations it has. Returns what was done."""
     from pipelines.fewshot import build  # TensorFlow: only once the arguments are known good
@@ -88,6 +94,20 @@ def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib
     if iterations > e.iterations:
         raise ConfigError(f"{source} has {iterations} iterations, past the paper's budget for "
                           f"{spec.experiment} ({e.iterations})")
+    scores = _validation(source)
+    standing = ""
+    if iterations in scores:
+        best = max(scores, key=scores.get)
+        standing = (f" (validation accuracy {scores[iterations]:.1%}; its best, "
+                    f"{scores[best]:.1%}, at {best})")
+        if scores[iterations] < scores[best] - DIP and not accept_dip:
+            raise ConfigError(
+                f"{run}'s validation accuracy at {iterations} iterations is "
+                f"{scores[iterations]:.1%}, {100 * (scores[best] - scores[iterations]):.1f} points "
+                f"below its best ({scores[best]:.1%} at {best}): a dip, most likely a loss spike, "
+                f"which training recovers from. Train on (python -m pipelines.fewshot.train_ahead "
+                f"{run} --iterations {e.iterations}) and join a later checkpoint, or pass "
+                f"--accept-dip to report this one as it is")
 
     text = params.read_text()
     if run not in yaml.safe_load(text)["fewshot"]["runs"]:
@@ -108,8 +128,9 @@ def join(params: pathlib.Path, run: str, ahead: pathlib.Path, committed: pathlib
     for suffix in CHECKPOINT_FILES:
         if (ahead / f"{name}{suffix}").exists():
             os.replace(ahead / f"{name}{suffix}", committed / f"{name}{suffix}")
-    return (f"{run} joined at {iterations} iterations: its checkpoint is in {committed}/ and "
-            f"{params} has the run and its budget. Commit both, then: dvc repro fewshot_report")
+    return (f"{run} joined at {iterations} iterations{standing}: its checkpoint is in "
+            f"{committed}/ and {params} has the run and its budget. Commit both, then: "
+            f"dvc repro fewshot_report")
 
 
 def start_from_committed(s: settings.Settings, run: str, ahead: pathlib.Path,
@@ -131,6 +152,13 @@ def start_from_committed(s: settings.Settings, run: str, ahead: pathlib.Path,
         if (committed / f"{name}{suffix}").exists():
             shutil.copyfile(committed / f"{name}{suffix}", ahead / f"{name}{suffix}")
     return f"starting from the committed checkpoint {source} ({done} iterations)"
+
+
+def _validation(checkpoint: pathlib.Path) -> dict[int, float]:
+    """Validation accuracy by iteration, from the scores saved beside a checkpoint."""
+    path = checkpoint.with_suffix(".validation.json")
+    points = json.loads(path.read_text()) if path.exists() else []
+    return {p["step"]: p["val_accuracy"] for p in points if "val_accuracy" in p}
 
 
 def _iteration(checkpoint: pathlib.Path) -> int:
@@ -166,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--join", action="store_true",
                         help="do not train: move the checkpoint to --committed and add the run, "
                              "at the iterations it has, to params.yaml")
+    parser.add_argument("--accept-dip", action="store_true",
+                        help="with --join: join even a checkpoint whose validation accuracy is "
+                             f"more than {100 * DIP:.0f} points below the run's best")
     parser.add_argument("--committed", type=pathlib.Path,
                         default=pathlib.Path("checkpoints/fewshot"),
                         help="the pipeline's checkpoint folder: a run trains on from its "
@@ -183,11 +214,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.params.exists():
         raise ConfigError(f"{args.params} not found: run from the repository root, or pass --params")
+    if args.accept_dip and not args.join:
+        raise ConfigError("--accept-dip goes with --join only")
     if args.join:
         if args.iterations is not None or args.checkpoint_every is not None:
             raise ConfigError("--join takes the iterations from the checkpoint: drop "
                               "--iterations and --checkpoint-every")
-        print(join(args.params, args.run, args.checkpoints, args.committed), flush=True)
+        print(join(args.params, args.run, args.checkpoints, args.committed, args.accept_dip),
+              flush=True)
         return
 
     scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"mamlbench-{args.run}-"))
